@@ -1,0 +1,40 @@
+"""Buffer-protocol rules shared by the pure twin's modules.
+
+The compiled twin gets the same behaviour from ``PyObject_GetBuffer`` with
+``PyBUF_SIMPLE``: a ``str`` or a non-buffer raises ``TypeError``, a
+non-contiguous buffer raises ``BufferError``, and every buffer is seen as raw
+bytes (an ``array.array("H")`` of 300 items is 600 bytes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def byte_view(data: Any) -> memoryview:
+    """Return a flat, C-contiguous, unsigned-byte view of ``data``."""
+    view = memoryview(data)  # TypeError for str and non-buffers
+    if view.format == "B" and view.ndim == 1:
+        if not view.c_contiguous:
+            raise BufferError("wsfast needs a C-contiguous buffer")
+        return view
+    if not view.c_contiguous:
+        raise BufferError("wsfast needs a C-contiguous buffer")
+    return view.cast("B")
+
+
+def writable_byte_view(data: Any) -> memoryview:
+    """Like :func:`byte_view`, but a read-only buffer raises ``TypeError``."""
+    view = byte_view(data)
+    if view.readonly:
+        raise TypeError(f"a writable buffer is required, not read-only {type(data).__name__}")
+    return view
+
+
+def key_bytes(key: Any) -> bytes:
+    """Return a 4-byte mask key as ``bytes``; any other length is a ``ValueError``."""
+    if type(key) is not bytes:
+        key = byte_view(key).tobytes()
+    if len(key) != 4:
+        raise ValueError(f"mask key must be 4 bytes, got {len(key)}")
+    return key

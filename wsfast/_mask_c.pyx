@@ -1,0 +1,189 @@
+# Compiled twin of masking: a thin shell over _csrc/mask.h.  Behaviour is the
+# pure twin's (_mask_py.py); comments here only explain what differs.
+#
+# Buffers come in through PyObject_GetBuffer (plus a fast path for exact
+# bytes), not typed memoryviews: a typed memoryview costs hundreds of ns per
+# call, which would dominate small frames.
+
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport (
+    PyBytes_AS_STRING,
+    PyBytes_CheckExact,
+    PyBytes_FromStringAndSize,
+    PyBytes_GET_SIZE,
+)
+from libc.stdint cimport uint8_t
+from libc.string cimport memcpy
+
+include "_simd.pxi"
+
+__all__ = ["mask", "mask_inplace", "Masker"]
+
+cdef extern from "mask.h" nogil:
+    void wsf_mask(uint8_t *dst, const uint8_t *src, size_t n,
+                  const uint8_t *key, unsigned phase, int level)
+
+# Above this many bytes the kernel runs without the GIL.  Dropping and taking
+# the GIL back costs about as much as masking a few KiB; measured with
+# `python -m wsfast bench`.
+cdef Py_ssize_t NOGIL_FROM = 32768
+
+
+cdef inline void _run(uint8_t *dst, const uint8_t *src, Py_ssize_t n,
+                      const uint8_t *key, unsigned phase, int level) noexcept:
+    if n >= NOGIL_FROM:
+        with nogil:
+            wsf_mask(dst, src, <size_t>n, key, phase, level)
+    else:
+        wsf_mask(dst, src, <size_t>n, key, phase, level)
+
+
+cdef int _get_key(object key, uint8_t *out) except -1:
+    cdef Py_buffer view
+    cdef Py_ssize_t n
+    if PyBytes_CheckExact(key):
+        n = PyBytes_GET_SIZE(key)
+        if n == 4:
+            memcpy(out, PyBytes_AS_STRING(key), 4)
+            return 0
+    else:
+        PyObject_GetBuffer(key, &view, PyBUF_SIMPLE)
+        n = view.len
+        if n == 4:
+            memcpy(out, view.buf, 4)
+        PyBuffer_Release(&view)
+        if n == 4:
+            return 0
+    raise ValueError(f"mask key must be 4 bytes, got {n}")
+
+
+cdef unsigned _phase(object offset) except 4:
+    if offset is 0:
+        return 0
+    from operator import index
+    offset = index(offset)
+    if offset < 0:
+        raise ValueError(f"offset must be >= 0, got {offset}")
+    return <unsigned>(offset & 3)
+
+
+cdef bytes _masked(object data, const uint8_t *key, unsigned phase, int level,
+                   Py_ssize_t *length):
+    """New bytes: data ^ key from key phase `phase`; stores len(data)."""
+    cdef Py_buffer view
+    cdef bytes out
+    cdef Py_ssize_t n
+    if PyBytes_CheckExact(data):
+        n = PyBytes_GET_SIZE(data)
+        out = PyBytes_FromStringAndSize(NULL, n)
+        _run(<uint8_t *>PyBytes_AS_STRING(out), <const uint8_t *>PyBytes_AS_STRING(data),
+             n, key, phase, level)
+        length[0] = n
+        return out
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    try:
+        out = PyBytes_FromStringAndSize(NULL, view.len)
+        _run(<uint8_t *>PyBytes_AS_STRING(out), <const uint8_t *>view.buf,
+             view.len, key, phase, level)
+        length[0] = view.len
+        return out
+    finally:
+        PyBuffer_Release(&view)
+
+
+cdef int _get_writable(object buf, Py_buffer *view) except -1:
+    PyObject_GetBuffer(buf, view, PyBUF_SIMPLE)
+    if view.readonly:
+        PyBuffer_Release(view)
+        raise TypeError(
+            f"a writable buffer is required, not read-only {type(buf).__name__}")
+    return 0
+
+
+def mask(data, key):
+    """mask(data: Buffer, key: Buffer) -> bytes
+
+    Return ``data`` XOR the 4-byte ``key`` repeated, as new ``bytes``."""
+    cdef uint8_t k[4]
+    cdef Py_ssize_t n
+    if not PyBytes_CheckExact(data):
+        # Check the data before the key, as the pure twin does.
+        _check_buffer(data)
+    _get_key(key, k)
+    return _masked(data, k, 0, _level, &n)
+
+
+cdef int _check_buffer(object data) except -1:
+    cdef Py_buffer view
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    PyBuffer_Release(&view)
+    return 0
+
+
+def mask_inplace(buf, key, offset=0):
+    """mask_inplace(buf: writable Buffer, key: Buffer, offset: int = 0) -> None
+
+    XOR ``buf`` in place with ``key``, starting at key phase ``offset % 4``."""
+    cdef uint8_t k[4]
+    cdef Py_buffer view
+    cdef unsigned phase
+    _get_writable(buf, &view)
+    try:
+        _get_key(key, k)
+        phase = _phase(offset)
+        _run(<uint8_t *>view.buf, <const uint8_t *>view.buf, view.len, k, phase, _level)
+    finally:
+        PyBuffer_Release(&view)
+
+
+cdef class Masker:
+    """Masker(key: Buffer)
+
+    Masks a payload that arrives in pieces, keeping the key phase between them."""
+
+    cdef uint8_t _key[4]
+    cdef object _offset  # a Python int: no overflow however long the stream
+
+    def __cinit__(self, key):
+        _get_key(key, self._key)
+        self._offset = 0
+
+    @property
+    def offset(self):
+        """Bytes processed since creation or the last reset()."""
+        return self._offset
+
+    def process(self, data):
+        """process(data: Buffer) -> bytes: the next piece of the payload, masked."""
+        cdef Py_ssize_t n = 0
+        out = _masked(data, self._key, <unsigned>(self._offset & 3), _level, &n)
+        self._offset += n
+        return out
+
+    def process_inplace(self, buf):
+        """process_inplace(buf: writable Buffer) -> None: mask the next piece in place."""
+        cdef Py_buffer view
+        _get_writable(buf, &view)
+        try:
+            _run(<uint8_t *>view.buf, <const uint8_t *>view.buf, view.len, self._key,
+                 <unsigned>(self._offset & 3), _level)
+            self._offset += view.len
+        finally:
+            PyBuffer_Release(&view)
+
+    def reset(self):
+        """Start a new payload: the next byte is masked with key byte 0."""
+        self._offset = 0
+
+    def __repr__(self):
+        return f"Masker(key={bytes(self._key[:4])!r}, offset={self._offset})"
+
+
+def _mask_at(level, data, key, offset=0):
+    """Test hook: mask() with an explicit SIMD level name and key phase."""
+    cdef uint8_t k[4]
+    cdef Py_ssize_t n
+    cdef int lv = _level_from_name(level)
+    _check_buffer(data)
+    _get_key(key, k)
+    return _masked(data, k, _phase(offset), lv, &n)

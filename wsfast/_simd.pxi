@@ -1,0 +1,55 @@
+# Shared by every compiled topic module (included, not imported): detects the
+# CPU once at import and applies the WSFAST_SIMD cap, so every module uses the
+# same kernel level.  The level is fixed after import, so free-threaded builds
+# only ever read it.
+import os as _os
+import warnings as _warnings
+
+cdef extern from "cpu.h":
+    ctypedef struct wsf_cpu_features:
+        int level
+        int ssse3
+        int sse41
+    wsf_cpu_features wsf_detect()
+    int wsf_parse_level(const char *name)
+    const char *wsf_level_name(int level)
+    int WSF_SIMD_SCALAR
+    int WSF_SIMD_AVX512
+
+cdef wsf_cpu_features _cpu = wsf_detect()
+
+
+cdef int _capped_level() except -1:
+    cdef int cap
+    value = _os.environ.get("WSFAST_SIMD", "")
+    if not value:
+        return _cpu.level
+    cap = wsf_parse_level(value.encode("ascii", "replace"))
+    if cap < 0:
+        _warnings.warn(
+            f"WSFAST_SIMD={value!r} names no SIMD level "
+            "(scalar, sse2, neon, avx2, avx512); ignored",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return _cpu.level
+    return min(cap, _cpu.level)
+
+
+cdef int _level = _capped_level()
+
+#: The kernel set in use (after the WSFAST_SIMD cap).
+SIMD = wsf_level_name(_level).decode("ascii")
+
+
+def _supported_levels():
+    """Every level name this CPU supports, lowest first (for tests and benchmarks)."""
+    return [wsf_level_name(i).decode("ascii") for i in range(_cpu.level + 1)]
+
+
+cdef int _level_from_name(name) except -1:
+    """A level name from _supported_levels() -> its number (test hooks)."""
+    cdef int level = wsf_parse_level(str(name).encode("ascii", "replace"))
+    if level < 0 or level > _cpu.level:
+        raise ValueError(f"SIMD level {name!r} is not supported on this CPU")
+    return level

@@ -1,0 +1,42 @@
+"""The exceptions every wsfast decoder and encoder raises.
+
+Each error carries the close code (RFC 6455 section 7.4.1) the endpoint should
+send when it fails the connection, and ``decoded``: the frames or messages a
+decoder completed in the same ``feed`` before the violation, so a strict
+endpoint can handle them (answer the ping, echo the message) before closing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["WebSocketError", "ProtocolError", "InvalidDataError", "MessageTooBigError"]
+
+
+class WebSocketError(Exception):
+    """Base class of wsfast's errors; ``close_code`` 1011 (internal error)."""
+
+    close_code: int = 1011
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        #: Frames or messages completed before the error by the same ``feed``.
+        self.decoded: list[Any] = []
+
+
+class ProtocolError(WebSocketError):
+    """The peer broke a framing rule of RFC 6455; close with 1002."""
+
+    close_code = 1002
+
+
+class InvalidDataError(WebSocketError):
+    """A text message or close reason is not valid UTF-8; close with 1007."""
+
+    close_code = 1007
+
+
+class MessageTooBigError(WebSocketError):
+    """A frame or message exceeds the configured limit; close with 1009."""
+
+    close_code = 1009
