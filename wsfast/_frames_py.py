@@ -1,0 +1,663 @@
+"""Pure-Python twin of the frame codec: the reference for RFC 6455 framing.
+
+Reads top-down like the RFC: section 5.2 (base framing) in ``_read_header``,
+section 5.4 (fragmentation) and 5.6 (text must be UTF-8) in ``MessageDecoder``,
+section 5.5.1 and 7.4 (close payloads) in ``parse_close``.
+
+Every check happens as soon as the bytes that show a violation are present, in
+wire order; when a ProtocolError and a MessageTooBigError show at the same byte,
+the ProtocolError wins.  The compiled twin (``_frames_c.pyx``) implements the
+same state machine and must give the same answer for every input.
+"""
+
+from __future__ import annotations
+
+import os
+from operator import index
+from typing import Any
+
+from ._buffers import byte_view, key_bytes
+from ._mask_py import _masked, _rotate
+from ._utf8_py import Utf8Validator
+from .errors import InvalidDataError, MessageTooBigError, ProtocolError, WebSocketError
+from .protocol import FrameHeader, Opcode, is_sendable_close_code
+
+__all__ = [
+    "parse_header",
+    "encode_header",
+    "encode_frame",
+    "FrameEncoder",
+    "Frame",
+    "FrameDecoder",
+    "Message",
+    "MessageDecoder",
+    "parse_close",
+    "encode_close",
+]
+
+#: Opcode members by number (reserved numbers are absent).
+_OPCODES = {int(op): op for op in Opcode}
+_MAX_LENGTH = (1 << 63) - 1
+#: Largest payload of a control frame (RFC 6455 section 5.5).
+_MAX_CONTROL = 125
+_RSV_BITS = ((0x40, "RSV1"), (0x20, "RSV2"), (0x10, "RSV3"))
+
+
+# --- section 5.2: the header ------------------------------------------------
+
+
+def _read_header(
+    buf: Any,
+    pos: int,
+    end: int,
+    rsv_ok: int = 0x70,
+    want_mask: bool | None = None,
+    in_message: bool | None = None,
+    limit: int | None = None,
+    data_limit: int | None = None,
+) -> FrameHeader | None:
+    """Decode the header at ``buf[pos:end]``; None while bytes are missing.
+
+    Context (all optional, for the decoders): ``rsv_ok`` has the RSV bits an
+    extension negotiated; ``want_mask`` the masking the role requires;
+    ``in_message`` whether a fragmented message is in progress (checks
+    sequencing); ``limit`` caps every frame's payload and ``data_limit`` that
+    of data frames (MessageTooBigError).  Checks run byte by byte in wire
+    order, so the first violation on the wire is the one raised.
+    """
+    avail = end - pos
+    if avail < 1:
+        return None
+    # Byte 0: FIN, RSV1-3, opcode.
+    b0 = buf[pos]
+    fin = b0 & 0x80 != 0
+    opcode = _OPCODES.get(b0 & 0x0F)
+    if opcode is None:
+        raise ProtocolError(f"reserved opcode {b0 & 0x0F}")
+    control = opcode >= 8
+    if control and not fin:
+        raise ProtocolError(f"fragmented control frame ({opcode.name} with FIN clear)")
+    if b0 & 0x70 & ~rsv_ok:
+        bit = next(name for value, name in _RSV_BITS if b0 & value & ~rsv_ok)
+        raise ProtocolError(f"{bit} set but no extension negotiated it")
+    if in_message is not None and not control:
+        if opcode == 0 and not in_message:
+            raise ProtocolError("continuation frame without a message to continue")
+        if opcode != 0 and in_message:
+            raise ProtocolError(f"{opcode.name} frame inside a fragmented message")
+    if avail < 2:
+        return None
+    # Byte 1: MASK, 7-bit length.
+    b1 = buf[pos + 1]
+    masked = b1 & 0x80 != 0
+    if want_mask is not None and masked != want_mask:
+        if want_mask:
+            raise ProtocolError("unmasked frame from a client (RFC 6455 section 5.1)")
+        raise ProtocolError("masked frame from a server (RFC 6455 section 5.1)")
+    length = b1 & 0x7F
+    if control and length > _MAX_CONTROL:
+        raise ProtocolError(f"{opcode.name} frame payload over 125 bytes")
+    if not control and data_limit is not None and (limit is None or data_limit < limit):
+        limit = data_limit
+    if length == 126:
+        # 16-bit length: at least 126, or the 7-bit form was required.
+        header_length = 4
+        if avail >= 3 and limit is not None and buf[pos + 2] << 8 > limit:
+            _too_big(buf[pos + 2] << 8, limit)
+        if avail < 4:
+            return None
+        length = buf[pos + 2] << 8 | buf[pos + 3]
+        if length < 126:
+            raise ProtocolError(f"length {length} not in its minimal (7-bit) encoding")
+    elif length == 127:
+        # 64-bit length: most significant bit clear, and at least 65536.
+        header_length = 10
+        known = min(avail, 10) - 2
+        if known >= 1 and buf[pos + 2] & 0x80:
+            raise ProtocolError("64-bit payload length with the most significant bit set")
+        prefix = int.from_bytes(buf[pos + 2 : pos + 2 + known], "big")
+        if known >= 6 and prefix >> (8 * (known - 6)) == 0:
+            raise ProtocolError("length under 65536 not in its minimal (16-bit) encoding")
+        lowest = prefix << (8 * (8 - known))
+        if limit is not None and lowest > limit:
+            _too_big(lowest, limit)
+        if known < 8:
+            return None
+        length = prefix
+    else:
+        header_length = 2
+    if limit is not None and length > limit:
+        _too_big(length, limit)
+    if masked:
+        header_length += 4
+        if avail < header_length:
+            return None
+        key: bytes | None = bytes(buf[pos + header_length - 4 : pos + header_length])
+    else:
+        if avail < header_length:
+            return None
+        key = None
+    return FrameHeader(
+        fin,
+        b0 & 0x40 != 0,
+        b0 & 0x20 != 0,
+        b0 & 0x10 != 0,
+        opcode,
+        masked,
+        length,
+        key,
+        header_length,
+    )
+
+
+def _too_big(length: int, limit: int) -> None:
+    raise MessageTooBigError(f"payload of at least {length} bytes exceeds the limit of {limit}")
+
+
+def parse_header(data: Any, offset: int = 0) -> FrameHeader | None:
+    """Decode the frame header at ``data[offset:]``; None when more bytes are needed.
+
+    Raises ProtocolError for every context-free violation as soon as the bytes
+    that show it are present (a reserved opcode with only one byte, say).
+    """
+    view = byte_view(data)
+    offset = index(offset)
+    if offset < 0 or offset > len(view):
+        raise ValueError(f"offset {offset} outside the buffer of {len(view)} bytes")
+    return _read_header(view, offset, len(view))
+
+
+def _check_frame_args(opcode: Any, length: int, fin: bool) -> Opcode:
+    """Refuse what a receiver must reject (shared by both encoders)."""
+    op = _OPCODES.get(index(opcode))
+    if op is None:
+        raise ValueError(f"opcode {opcode!r} is reserved or unknown")
+    if length < 0 or length > _MAX_LENGTH:
+        raise ValueError(f"payload length {length} outside 0 .. 2**63-1")
+    if op >= 8:
+        if not fin:
+            raise ValueError(f"control frame {op.name} must have fin=True")
+        if length > _MAX_CONTROL:
+            raise ValueError(f"control frame {op.name} payload of {length} bytes exceeds 125")
+    return op
+
+
+def _header_bytes(op: int, length: int, fin: bool, rsv: int, key: bytes | None) -> bytes:
+    b0 = (0x80 if fin else 0) | rsv | op
+    mask_bit = 0x80 if key is not None else 0
+    if length < 126:
+        head = bytes((b0, mask_bit | length))
+    elif length < 65536:
+        head = bytes((b0, mask_bit | 126)) + length.to_bytes(2, "big")
+    else:
+        head = bytes((b0, mask_bit | 127)) + length.to_bytes(8, "big")
+    return head + key if key is not None else head
+
+
+def _rsv(rsv1: Any, rsv2: Any, rsv3: Any) -> int:
+    return (0x40 if rsv1 else 0) | (0x20 if rsv2 else 0) | (0x10 if rsv3 else 0)
+
+
+def encode_header(
+    opcode: int,
+    payload_length: int,
+    *,
+    fin: bool = True,
+    rsv1: bool = False,
+    rsv2: bool = False,
+    rsv3: bool = False,
+    mask_key: Any = None,
+) -> bytes:
+    """The header of a frame, with its length in the minimal encoding."""
+    index(opcode)
+    length = index(payload_length)
+    op = _check_frame_args(opcode, length, fin)
+    key = None if mask_key is None else key_bytes(mask_key)
+    return _header_bytes(op, length, fin, _rsv(rsv1, rsv2, rsv3), key)
+
+
+def encode_frame(
+    opcode: int,
+    payload: Any,
+    *,
+    fin: bool = True,
+    rsv1: bool = False,
+    rsv2: bool = False,
+    rsv3: bool = False,
+    mask_key: Any = None,
+) -> bytes:
+    """A whole frame: header and (masked, when a key is given) payload."""
+    index(opcode)
+    data = payload if type(payload) is bytes else byte_view(payload)
+    op = _check_frame_args(opcode, len(data), fin)
+    key = None if mask_key is None else key_bytes(mask_key)
+    head = _header_bytes(op, len(data), fin, _rsv(rsv1, rsv2, rsv3), key)
+    if key is None:
+        return head + data
+    return head + _masked(data, key)
+
+
+# --- section 7.4: close payloads ----------------------------------------------
+
+
+def parse_close(payload: Any) -> tuple[int | None, str]:
+    """``(code, reason)`` of a CLOSE payload; ``(None, "")`` when it is empty."""
+    data = byte_view(payload)
+    n = len(data)
+    if n == 0:
+        return None, ""
+    if n == 1:
+        raise ProtocolError("close payload of 1 byte (a code needs 2)")
+    if n > _MAX_CONTROL:
+        raise ProtocolError(f"close payload of {n} bytes exceeds 125")
+    code = data[0] << 8 | data[1]
+    if not is_sendable_close_code(code):
+        raise ProtocolError(f"close code {code} may not be sent on the wire")
+    try:
+        reason = str(data[2:], "utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidDataError(f"close reason is not valid UTF-8: {exc.reason}") from None
+    return code, reason
+
+
+def encode_close(code: int | None = 1000, reason: str = "") -> bytes:
+    """The payload of a CLOSE frame with ``code`` and ``reason``."""
+    if not isinstance(reason, str):
+        raise TypeError(f"reason must be str, not {type(reason).__name__}")
+    if code is None:
+        if reason:
+            raise ValueError("a close reason needs a close code")
+        return b""
+    code = index(code)
+    if not is_sendable_close_code(code):
+        raise ValueError(f"close code {code} may not be sent on the wire")
+    payload = code.to_bytes(2, "big") + reason.encode("utf-8")
+    if len(payload) > _MAX_CONTROL:
+        raise ValueError(f"close payload of {len(payload)} bytes exceeds 125")
+    return payload
+
+
+# --- encoder ----------------------------------------------------------------
+
+#: Mask keys come from os.urandom (a CSPRNG) in blocks, not a system call a frame.
+_KEY_BLOCK = 4096
+
+
+class FrameEncoder:
+    """Encodes frames; ``client=True`` masks each with a fresh random key (section 5.3)."""
+
+    __slots__ = ("_client", "_keys", "_key_pos")
+
+    def __init__(self, *, client: bool = False) -> None:
+        self._client = bool(client)
+        self._keys = b""
+        self._key_pos = 0
+
+    @property
+    def client(self) -> bool:
+        """Whether frames are masked, as a client must."""
+        return self._client
+
+    def _next_key(self) -> bytes:
+        pos = self._key_pos
+        if pos >= len(self._keys):
+            self._keys = os.urandom(_KEY_BLOCK)
+            pos = 0
+        self._key_pos = pos + 4
+        return self._keys[pos : pos + 4]
+
+    def encode(self, opcode: int, payload: Any, *, fin: bool = True, rsv1: bool = False) -> bytes:
+        """A frame with any opcode."""
+        key = self._next_key() if self._client else None
+        return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask_key=key)
+
+    def text(self, data: Any, *, fin: bool = True) -> bytes:
+        """A TEXT frame; a ``str`` is encoded as UTF-8, a buffer is sent as it is."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return self.encode(Opcode.TEXT, data, fin=fin)
+
+    def binary(self, data: Any, *, fin: bool = True) -> bytes:
+        """A BINARY frame."""
+        return self.encode(Opcode.BINARY, data, fin=fin)
+
+    def continuation(self, data: Any, *, fin: bool = True) -> bytes:
+        """A CONTINUATION frame (a ``str`` is encoded as UTF-8)."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return self.encode(Opcode.CONTINUATION, data, fin=fin)
+
+    def ping(self, data: Any = b"") -> bytes:
+        """A PING frame (payload up to 125 bytes; a ``str`` is encoded as UTF-8)."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return self.encode(Opcode.PING, data)
+
+    def pong(self, data: Any = b"") -> bytes:
+        """A PONG frame (payload up to 125 bytes; a ``str`` is encoded as UTF-8)."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return self.encode(Opcode.PONG, data)
+
+    def close(self, code: int | None = 1000, reason: str = "") -> bytes:
+        """A CLOSE frame; ``code=None`` sends an empty payload."""
+        return self.encode(Opcode.CLOSE, encode_close(code, reason))
+
+    def __repr__(self) -> str:
+        return f"FrameEncoder(client={self._client})"
+
+
+# --- value types --------------------------------------------------------------
+
+
+class Frame:
+    """One decoded frame; ``payload`` is already unmasked."""
+
+    __slots__ = ("_opcode", "_fin", "_rsv1", "_rsv2", "_rsv3", "_payload")
+
+    def __init__(
+        self,
+        opcode: int,
+        payload: Any = b"",
+        *,
+        fin: bool = True,
+        rsv1: bool = False,
+        rsv2: bool = False,
+        rsv3: bool = False,
+    ) -> None:
+        op = index(opcode)
+        self._opcode = _OPCODES.get(op, op)
+        self._payload = payload if type(payload) is bytes else byte_view(payload).tobytes()
+        self._fin = bool(fin)
+        self._rsv1 = bool(rsv1)
+        self._rsv2 = bool(rsv2)
+        self._rsv3 = bool(rsv3)
+
+    opcode = property(lambda self: self._opcode, doc="The frame's opcode.")
+    fin = property(lambda self: self._fin, doc="Whether this is a message's final frame.")
+    rsv1 = property(lambda self: self._rsv1, doc="Reserved bit 1 (extensions).")
+    rsv2 = property(lambda self: self._rsv2, doc="Reserved bit 2 (extensions).")
+    rsv3 = property(lambda self: self._rsv3, doc="Reserved bit 3 (extensions).")
+    payload = property(lambda self: self._payload, doc="The unmasked payload.")
+
+    def _key(self) -> tuple[int, bool, bool, bool, bool, bytes]:
+        return (self._opcode, self._fin, self._rsv1, self._rsv2, self._rsv3, self._payload)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Frame):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        name = _opcode_name(self._opcode)
+        bits = "".join(f", {n}=True" for n in ("rsv1", "rsv2", "rsv3") if getattr(self, n))
+        return f"Frame({name}, fin={self._fin}{bits}, payload=<{len(self._payload)} bytes>)"
+
+
+def _opcode_name(opcode: int) -> str:
+    op = _OPCODES.get(opcode)
+    return op.name if op is not None else str(opcode)
+
+
+class Message:
+    """One complete message: ``data`` is ``str`` for decoded TEXT, else ``bytes``."""
+
+    __slots__ = ("_opcode", "_data")
+
+    def __init__(self, opcode: int, data: str | bytes) -> None:
+        op = index(opcode)
+        self._opcode = _OPCODES.get(op, op)
+        self._data = data
+
+    opcode = property(lambda self: self._opcode, doc="TEXT, BINARY, CLOSE, PING or PONG.")
+    data = property(lambda self: self._data, doc="The payload (str for decoded text).")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return self._opcode == other._opcode and self._data == other._data
+
+    def __hash__(self) -> int:
+        return hash((self._opcode, self._data))
+
+    def __repr__(self) -> str:
+        return f"Message({_opcode_name(self._opcode)}, data=<{len(self._data)} {type(self._data).__name__}>)"
+
+
+# --- decoders -------------------------------------------------------------------
+
+
+class _Decoder:
+    """What both decoders share: pending header bytes, limits, the failed state."""
+
+    __slots__ = ("_want_mask", "_rsv_ok", "_limit", "_head", "_failed")
+
+    def __init__(self, client: bool, max_frame_size: int | None, rsv_ok: int) -> None:
+        self._want_mask = not client
+        self._rsv_ok = rsv_ok
+        if max_frame_size is not None:
+            max_frame_size = index(max_frame_size)
+            if max_frame_size < 0:
+                raise ValueError(f"max_frame_size must be >= 0, got {max_frame_size}")
+        self._limit = max_frame_size
+        #: Bytes of a header whose end has not arrived yet (at most 14).
+        self._head = bytearray()
+        self._failed: tuple[type[WebSocketError], str] | None = None
+
+    def _check_failed(self) -> None:
+        if self._failed is not None:
+            cls, reason = self._failed
+            raise cls(f"decoder failed earlier: {reason}")
+
+    def _fail(self, exc: WebSocketError, done: list[Any]) -> None:
+        exc.decoded = done
+        self._failed = (type(exc), str(exc))
+
+    def _header(self, view: memoryview, pos: int, **context: Any) -> tuple[FrameHeader | None, int]:
+        """The next header from the pending bytes and ``view[pos:]``; new pos."""
+        head = self._head
+        if not head:
+            hdr = _read_header(view, pos, len(view), self._rsv_ok, self._want_mask, **context)
+            if hdr is None:
+                head += view[pos:]
+                return None, len(view)
+            return hdr, pos + hdr.header_length
+        had = len(head)
+        head += view[pos : pos + 14 - had]
+        hdr = _read_header(head, 0, len(head), self._rsv_ok, self._want_mask, **context)
+        if hdr is None:
+            return None, len(view)  # a header is at most 14 bytes: all were taken
+        del head[:]
+        return hdr, pos + hdr.header_length - had
+
+
+class FrameDecoder(_Decoder):
+    """Streaming frame decoder: ``feed(bytes)`` returns the frames completed."""
+
+    __slots__ = ("_hdr", "_payload", "_unmask")
+
+    def __init__(
+        self,
+        *,
+        client: bool = False,
+        max_frame_size: int = 1 << 20,
+        allow_rsv1: bool = False,
+        allow_rsv2: bool = False,
+        allow_rsv3: bool = False,
+    ) -> None:
+        super().__init__(client, max_frame_size, _rsv(allow_rsv1, allow_rsv2, allow_rsv3))
+        self._hdr: FrameHeader | None = None  # header whose payload is arriving
+        self._payload = bytearray()
+
+    def feed(self, data: Any) -> list[Frame]:
+        """Append bytes; return the frames they complete, in order."""
+        self._check_failed()
+        view = byte_view(data)
+        frames: list[Frame] = []
+        try:
+            self._decode(view, frames)
+        except WebSocketError as exc:
+            self._fail(exc, frames)
+            raise
+        return frames
+
+    def _decode(self, view: memoryview, frames: list[Frame]) -> None:
+        pos, end = 0, len(view)
+        while pos < end:
+            hdr = self._hdr
+            if hdr is None:
+                hdr, pos = self._header(view, pos, limit=self._limit)
+                if hdr is None:
+                    return
+                need = hdr.payload_length
+                if end - pos >= need:
+                    # The whole payload is here: one copy (and unmask).
+                    frames.append(self._frame(hdr, view[pos : pos + need]))
+                    pos += need
+                    continue
+                self._hdr = hdr
+            take = min(hdr.payload_length - len(self._payload), end - pos)
+            self._payload += view[pos : pos + take]
+            pos += take
+            if len(self._payload) == hdr.payload_length:
+                frames.append(self._frame(hdr, self._payload))
+                self._payload = bytearray()
+                self._hdr = None
+
+    @staticmethod
+    def _frame(hdr: FrameHeader, payload: Any) -> Frame:
+        key = hdr.mask_key
+        data = _masked(payload, key) if key is not None else bytes(payload)
+        return Frame(hdr.opcode, data, fin=hdr.fin, rsv1=hdr.rsv1, rsv2=hdr.rsv2, rsv3=hdr.rsv3)
+
+
+class MessageDecoder(_Decoder):
+    """Streaming message decoder: reassembles fragments, validates text and close frames.
+
+    Payload bytes are consumed as they arrive: unmasked into one growing
+    buffer per message (never an object per fragment) and, for TEXT, validated
+    on the way, so the ``feed`` that delivers the first invalid byte raises.
+    """
+
+    __slots__ = (
+        "_max_message",
+        "_decode_text",
+        "_hdr",
+        "_got",
+        "_control",
+        "_message",
+        "_opcode",
+        "_utf8",
+        "_closed",
+    )
+
+    def __init__(
+        self,
+        *,
+        client: bool = False,
+        max_message_size: int = 1 << 20,
+        max_frame_size: int | None = None,
+        decode_text: bool = True,
+    ) -> None:
+        super().__init__(client, max_frame_size, 0)
+        max_message_size = index(max_message_size)
+        if max_message_size < 0:
+            raise ValueError(f"max_message_size must be >= 0, got {max_message_size}")
+        self._max_message = max_message_size
+        self._decode_text = bool(decode_text)
+        self._hdr: FrameHeader | None = None  # header whose payload is arriving
+        self._got = 0  # payload bytes of that frame consumed so far
+        self._control = bytearray()  # payload of a control frame in progress
+        self._message = bytearray()  # data of the message in progress
+        self._opcode: int | None = None  # TEXT or BINARY while a message is open
+        self._utf8 = Utf8Validator()
+        self._closed = False
+
+    def feed(self, data: Any) -> list[Message]:
+        """Append bytes; return the messages they complete, control ones included."""
+        self._check_failed()
+        view = byte_view(data)
+        messages: list[Message] = []
+        if self._closed:
+            return messages
+        try:
+            self._decode(view, messages)
+        except WebSocketError as exc:
+            self._fail(exc, messages)
+            raise
+        return messages
+
+    def _decode(self, view: memoryview, out: list[Message]) -> None:
+        pos, end = 0, len(view)
+        while True:
+            hdr = self._hdr
+            if hdr is None:
+                if pos >= end:
+                    return
+                hdr, pos = self._header(
+                    view,
+                    pos,
+                    in_message=self._opcode is not None,
+                    limit=self._limit,
+                    data_limit=self._max_message - len(self._message),
+                )
+                if hdr is None:
+                    return
+                self._hdr, self._got = hdr, 0
+                if hdr.opcode in (Opcode.TEXT, Opcode.BINARY):
+                    self._opcode = hdr.opcode
+            take = min(hdr.payload_length - self._got, end - pos)
+            if take:
+                self._consume(hdr, view[pos : pos + take])
+                pos += take
+            if self._got < hdr.payload_length:
+                return  # the rest of this payload comes in a later feed
+            self._hdr = None
+            if hdr.opcode >= 8:
+                self._control_done(hdr, out)
+                if self._closed:
+                    return  # RFC 6455 section 5.5.1: nothing is read after a CLOSE
+            elif hdr.fin:
+                self._message_done(out)
+
+    def _consume(self, hdr: FrameHeader, chunk: memoryview) -> None:
+        """Unmask ``chunk`` of the current payload into its buffer; check text."""
+        key = hdr.mask_key
+        data = _masked(chunk, _rotate(key, self._got)) if key is not None else chunk
+        self._got += len(chunk)
+        if hdr.opcode >= 8:
+            self._control += data
+            return
+        self._message += data
+        if self._opcode == Opcode.TEXT and not self._utf8.feed(data):
+            raise InvalidDataError("text message is not valid UTF-8")
+
+    def _control_done(self, hdr: FrameHeader, out: list[Message]) -> None:
+        payload = bytes(self._control)
+        self._control.clear()
+        if hdr.opcode == Opcode.CLOSE:
+            parse_close(payload)
+            # A CLOSE may interrupt a fragmented message: that message is dropped.
+            self._closed = True
+            self._reset_message()
+        out.append(Message(hdr.opcode, payload))
+
+    def _message_done(self, out: list[Message]) -> None:
+        opcode = self._opcode
+        data = bytes(self._message)
+        if opcode == Opcode.TEXT:
+            if not self._utf8.feed(b"", final=True):
+                raise InvalidDataError("text message ends inside a UTF-8 sequence")
+            message = Message(opcode, str(data, "utf-8") if self._decode_text else data)
+        else:
+            message = Message(opcode, data)
+        self._reset_message()
+        out.append(message)
+
+    def _reset_message(self) -> None:
+        self._message = bytearray()
+        self._opcode = None
+        self._utf8.reset()
