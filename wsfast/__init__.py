@@ -5,9 +5,28 @@ compiled twin (Cython over C kernels) and an identical pure-Python twin.
 See ``python -m wsfast info`` for the twin and kernels in use.
 """
 
-from ._codec import IMPLEMENTATION, SIMD, Masker, mask, mask_inplace
+from ._codec import (
+    IMPLEMENTATION,
+    SIMD,
+    Frame,
+    FrameDecoder,
+    FrameEncoder,
+    Masker,
+    Message,
+    MessageDecoder,
+    Utf8Validator,
+    encode_close,
+    encode_frame,
+    encode_header,
+    mask,
+    mask_inplace,
+    parse_close,
+    parse_header,
+    validate_utf8,
+)
 from ._version import __version__
 from .errors import InvalidDataError, MessageTooBigError, ProtocolError, WebSocketError
+from .protocol import CloseCode, FrameHeader, Opcode, is_sendable_close_code
 
 __all__ = [
     "__version__",
@@ -17,6 +36,25 @@ __all__ = [
     "mask",
     "mask_inplace",
     "Masker",
+    # UTF-8 validation (RFC 3629)
+    "validate_utf8",
+    "Utf8Validator",
+    # frames (RFC 6455 section 5.2)
+    "Opcode",
+    "CloseCode",
+    "FrameHeader",
+    "parse_header",
+    "encode_header",
+    "encode_frame",
+    "FrameEncoder",
+    "Frame",
+    "FrameDecoder",
+    # messages
+    "Message",
+    "MessageDecoder",
+    "parse_close",
+    "encode_close",
+    "is_sendable_close_code",
     # errors
     "WebSocketError",
     "ProtocolError",

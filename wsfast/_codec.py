@@ -18,7 +18,7 @@ import platform
 from typing import TYPE_CHECKING, Any
 
 #: Topic modules making up a twin, in import order.
-TOPICS = ("_mask",)
+TOPICS = ("_mask", "_utf8", "_frames")
 
 __all__ = ["IMPLEMENTATION", "SIMD", "load_twin"]
 
@@ -56,7 +56,20 @@ def _choose() -> tuple[str, dict[str, Any]]:
 
 
 if TYPE_CHECKING:
+    from ._frames_py import (
+        Frame,
+        FrameDecoder,
+        FrameEncoder,
+        Message,
+        MessageDecoder,
+        encode_close,
+        encode_frame,
+        encode_header,
+        parse_close,
+        parse_header,
+    )
     from ._mask_py import Masker, mask, mask_inplace
+    from ._utf8_py import Utf8Validator, validate_utf8
 
     IMPLEMENTATION: str
     SIMD: str | None

@@ -41,6 +41,7 @@ _MAX_LENGTH = (1 << 63) - 1
 #: Largest payload of a control frame (RFC 6455 section 5.5).
 _MAX_CONTROL = 125
 _RSV_BITS = ((0x40, "RSV1"), (0x20, "RSV2"), (0x10, "RSV3"))
+_DATA = (Opcode.TEXT, Opcode.BINARY)
 
 
 # --- section 5.2: the header ------------------------------------------------
@@ -456,18 +457,28 @@ class _Decoder:
         exc.decoded = done
         self._failed = (type(exc), str(exc))
 
-    def _header(self, view: memoryview, pos: int, **context: Any) -> tuple[FrameHeader | None, int]:
+    def _header(
+        self,
+        view: memoryview,
+        pos: int,
+        in_message: bool | None = None,
+        data_limit: int | None = None,
+    ) -> tuple[FrameHeader | None, int]:
         """The next header from the pending bytes and ``view[pos:]``; new pos."""
         head = self._head
         if not head:
-            hdr = _read_header(view, pos, len(view), self._rsv_ok, self._want_mask, **context)
+            hdr = _read_header(
+                view, pos, len(view), self._rsv_ok, self._want_mask, in_message, self._limit, data_limit
+            )
             if hdr is None:
                 head += view[pos:]
                 return None, len(view)
             return hdr, pos + hdr.header_length
         had = len(head)
         head += view[pos : pos + 14 - had]
-        hdr = _read_header(head, 0, len(head), self._rsv_ok, self._want_mask, **context)
+        hdr = _read_header(
+            head, 0, len(head), self._rsv_ok, self._want_mask, in_message, self._limit, data_limit
+        )
         if hdr is None:
             return None, len(view)  # a header is at most 14 bytes: all were taken
         del head[:]
@@ -509,7 +520,7 @@ class FrameDecoder(_Decoder):
         while pos < end:
             hdr = self._hdr
             if hdr is None:
-                hdr, pos = self._header(view, pos, limit=self._limit)
+                hdr, pos = self._header(view, pos)
                 if hdr is None:
                     return
                 need = hdr.payload_length
@@ -598,14 +609,16 @@ class MessageDecoder(_Decoder):
                 if pos >= end:
                     return
                 hdr, pos = self._header(
-                    view,
-                    pos,
-                    in_message=self._opcode is not None,
-                    limit=self._limit,
-                    data_limit=self._max_message - len(self._message),
+                    view, pos, self._opcode is not None, self._max_message - len(self._message)
                 )
                 if hdr is None:
                     return
+                length = hdr.payload_length
+                if hdr.fin and hdr.opcode in _DATA and end - pos >= length:
+                    # A whole single-frame message in this input: no buffering.
+                    out.append(self._whole_message(hdr, view[pos : pos + length]))
+                    pos += length
+                    continue
                 self._hdr, self._got = hdr, 0
                 if hdr.opcode in (Opcode.TEXT, Opcode.BINARY):
                     self._opcode = hdr.opcode
@@ -622,6 +635,19 @@ class MessageDecoder(_Decoder):
                     return  # RFC 6455 section 5.5.1: nothing is read after a CLOSE
             elif hdr.fin:
                 self._message_done(out)
+
+    def _whole_message(self, hdr: FrameHeader, payload: memoryview) -> Message:
+        """The message of one unfragmented frame whose payload is all here."""
+        key = hdr.mask_key
+        data = _masked(payload, key) if key is not None else bytes(payload)
+        if hdr.opcode == Opcode.TEXT:
+            try:
+                text = str(data, "utf-8")
+            except UnicodeDecodeError:
+                raise InvalidDataError("text message is not valid UTF-8") from None
+            if self._decode_text:
+                return Message(Opcode.TEXT, text)
+        return Message(hdr.opcode, data)
 
     def _consume(self, hdr: FrameHeader, chunk: memoryview) -> None:
         """Unmask ``chunk`` of the current payload into its buffer; check text."""

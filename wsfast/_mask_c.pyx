@@ -5,6 +5,7 @@
 # bytes), not typed memoryviews: a typed memoryview costs hundreds of ns per
 # call, which would dominate small frames.
 
+cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport (
     PyBytes_AS_STRING,
@@ -26,7 +27,7 @@ cdef extern from "mask.h" nogil:
 # Above this many bytes the kernel runs without the GIL.  Dropping and taking
 # the GIL back costs about as much as masking a few KiB; measured with
 # `python -m wsfast bench`.
-cdef Py_ssize_t NOGIL_FROM = 32768
+cdef Py_ssize_t NOGIL_FROM = _nogil_from(32768)
 
 
 cdef inline void _run(uint8_t *dst, const uint8_t *src, Py_ssize_t n,
@@ -156,8 +157,10 @@ cdef class Masker:
     def process(self, data):
         """process(data: Buffer) -> bytes: the next piece of the payload, masked."""
         cdef Py_ssize_t n = 0
-        out = _masked(data, self._key, <unsigned>(self._offset & 3), _level, &n)
-        self._offset += n
+        # offset is read and advanced as one step on free-threaded builds.
+        with cython.critical_section(self):
+            out = _masked(data, self._key, <unsigned>(self._offset & 3), _level, &n)
+            self._offset += n
         return out
 
     def process_inplace(self, buf):
@@ -165,9 +168,10 @@ cdef class Masker:
         cdef Py_buffer view
         _get_writable(buf, &view)
         try:
-            _run(<uint8_t *>view.buf, <const uint8_t *>view.buf, view.len, self._key,
-                 <unsigned>(self._offset & 3), _level)
-            self._offset += view.len
+            with cython.critical_section(self):
+                _run(<uint8_t *>view.buf, <const uint8_t *>view.buf, view.len, self._key,
+                     <unsigned>(self._offset & 3), _level)
+                self._offset += view.len
         finally:
             PyBuffer_Release(&view)
 

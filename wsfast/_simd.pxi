@@ -53,3 +53,25 @@ cdef int _level_from_name(name) except -1:
     if level < 0 or level > _cpu.level:
         raise ValueError(f"SIMD level {name!r} is not supported on this CPU")
     return level
+
+
+cdef extern from *:
+    """
+    #ifdef Py_GIL_DISABLED
+    #define WSF_FREE_THREADED 1
+    #else
+    #define WSF_FREE_THREADED 0
+    #endif
+    """
+    const int WSF_FREE_THREADED
+
+from cpython.pyport cimport PY_SSIZE_T_MAX
+
+
+cdef inline Py_ssize_t _nogil_from(Py_ssize_t threshold) noexcept:
+    """Size from which kernels run detached from the interpreter.
+
+    On free-threaded builds a critical section is suspended while its thread
+    is detached, and the streaming objects call kernels inside one, so there
+    kernels never detach (there is no GIL for other threads to wait on)."""
+    return PY_SSIZE_T_MAX if WSF_FREE_THREADED else threshold

@@ -1,0 +1,111 @@
+"""Stub of the compiled frame-codec twin (same surface as _frames_py)."""
+
+from typing import Any
+
+from .protocol import FrameHeader
+
+__all__ = [
+    "parse_header",
+    "encode_header",
+    "encode_frame",
+    "FrameEncoder",
+    "Frame",
+    "FrameDecoder",
+    "Message",
+    "MessageDecoder",
+    "parse_close",
+    "encode_close",
+]
+
+SIMD: str
+
+def _supported_levels() -> list[str]: ...
+def parse_header(data: Any, offset: int = 0) -> FrameHeader | None: ...
+def encode_header(
+    opcode: int,
+    payload_length: int,
+    *,
+    fin: bool = True,
+    rsv1: bool = False,
+    rsv2: bool = False,
+    rsv3: bool = False,
+    mask_key: Any = None,
+) -> bytes: ...
+def encode_frame(
+    opcode: int,
+    payload: Any,
+    *,
+    fin: bool = True,
+    rsv1: bool = False,
+    rsv2: bool = False,
+    rsv3: bool = False,
+    mask_key: Any = None,
+) -> bytes: ...
+def parse_close(payload: Any) -> tuple[int | None, str]: ...
+def encode_close(code: int | None = 1000, reason: str = "") -> bytes: ...
+
+class FrameEncoder:
+    @property
+    def client(self) -> bool: ...
+    def __init__(self, *, client: bool = False) -> None: ...
+    def encode(self, opcode: int, payload: Any, *, fin: bool = True, rsv1: bool = False) -> bytes: ...
+    def text(self, data: Any, *, fin: bool = True) -> bytes: ...
+    def binary(self, data: Any, *, fin: bool = True) -> bytes: ...
+    def continuation(self, data: Any, *, fin: bool = True) -> bytes: ...
+    def ping(self, data: Any = b"") -> bytes: ...
+    def pong(self, data: Any = b"") -> bytes: ...
+    def close(self, code: int | None = 1000, reason: str = "") -> bytes: ...
+
+class Frame:
+    @property
+    def opcode(self) -> int: ...
+    @property
+    def fin(self) -> bool: ...
+    @property
+    def rsv1(self) -> bool: ...
+    @property
+    def rsv2(self) -> bool: ...
+    @property
+    def rsv3(self) -> bool: ...
+    @property
+    def payload(self) -> bytes: ...
+    def __init__(
+        self,
+        opcode: int,
+        payload: Any = b"",
+        *,
+        fin: bool = True,
+        rsv1: bool = False,
+        rsv2: bool = False,
+        rsv3: bool = False,
+    ) -> None: ...
+
+class Message:
+    @property
+    def opcode(self) -> int: ...
+    @property
+    def data(self) -> str | bytes: ...
+    def __init__(self, opcode: int, data: str | bytes) -> None: ...
+
+class FrameDecoder:
+    def __init__(
+        self,
+        *,
+        client: bool = False,
+        max_frame_size: int | None = 1 << 20,
+        allow_rsv1: bool = False,
+        allow_rsv2: bool = False,
+        allow_rsv3: bool = False,
+    ) -> None: ...
+    def feed(self, data: Any) -> list[Frame]: ...
+
+class MessageDecoder:
+    def __init__(
+        self,
+        *,
+        client: bool = False,
+        max_message_size: int = 1 << 20,
+        max_frame_size: int | None = None,
+        decode_text: bool = True,
+    ) -> None: ...
+    def feed(self, data: Any) -> list[Message]: ...

@@ -1,0 +1,1006 @@
+# Compiled twin of the frame codec.  Behaviour is the pure twin's
+# (_frames_py.py: read it first); comments here explain only what differs.
+#
+# What differs:
+# - Headers are decoded from a raw pointer by one C function; the pending bytes
+#   of a header split across feeds live in a 14-byte array in the decoder.
+# - A frame whose header and payload are both in the current input is copied
+#   and unmasked in one pass straight into its final `bytes` object; a payload
+#   that spans feeds goes into a `bytes` object allocated at its announced size
+#   (bounded by the limits) and filled as it arrives.
+# - Control payloads (at most 125 bytes) use a fixed array; fragmented
+#   messages one growing C buffer.
+# - Text is validated by the SIMD UTF-8 kernels; the streaming state is a small
+#   struct, so fail-fast validation costs nothing per fragment.
+
+cimport cython
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport (
+    PyBytes_AS_STRING,
+    PyBytes_CheckExact,
+    PyBytes_FromStringAndSize,
+    PyBytes_GET_SIZE,
+)
+from cpython.list cimport PyList_Append
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.string cimport memcpy
+
+from operator import index as _index
+import os as _os
+
+from .errors import InvalidDataError, MessageTooBigError, ProtocolError, WebSocketError
+from .protocol import FrameHeader, Opcode
+
+include "_simd.pxi"
+
+__all__ = [
+    "parse_header",
+    "encode_header",
+    "encode_frame",
+    "FrameEncoder",
+    "Frame",
+    "FrameDecoder",
+    "Message",
+    "MessageDecoder",
+    "parse_close",
+    "encode_close",
+]
+
+cdef extern from "mask.h" nogil:
+    void wsf_mask(uint8_t *dst, const uint8_t *src, size_t n,
+                  const uint8_t *key, unsigned phase, int level)
+
+cdef extern from "utf8.h" nogil:
+    ctypedef struct wsf_utf8_stream:
+        pass
+    void wsf_utf8_init(const wsf_cpu_features *f)
+    int wsf_utf8_valid(const uint8_t *p, size_t n, int level)
+    void wsf_utf8_stream_reset(wsf_utf8_stream *s)
+    int wsf_utf8_stream_feed(wsf_utf8_stream *s, const uint8_t *p, size_t n, int final,
+                             int level)
+
+wsf_utf8_init(&_cpu)
+
+# Opcode members by number; None for the reserved numbers.
+cdef tuple _OPCODES = tuple(
+    Opcode(i) if i in (0, 1, 2, 8, 9, 10) else None for i in range(16))
+cdef object _TEXT = Opcode.TEXT
+cdef object _BINARY = Opcode.BINARY
+cdef object _CLOSE = Opcode.CLOSE
+
+cdef enum:
+    MAX_CONTROL = 125
+    KEY_BLOCK = 4096
+    UPFRONT = 16 << 20
+cdef int64_t NO_LIMIT = -1
+cdef int64_t MAX_LENGTH = 0x7FFFFFFFFFFFFFFF
+# Payloads at least this big are unmasked without the GIL (see _mask_c.pyx).
+cdef Py_ssize_t NOGIL_FROM = _nogil_from(32768)
+
+
+cdef struct Header:
+    uint8_t b0            # FIN, RSV1-3, opcode as on the wire
+    int opcode
+    bint masked
+    uint8_t key[4]
+    uint64_t length
+    Py_ssize_t header_length
+
+
+cdef inline int _opcode_known(int op) noexcept:
+    return op <= 2 or 8 <= op <= 10
+
+
+cdef int _too_big(uint64_t length, int64_t limit) except -1:
+    raise MessageTooBigError(
+        f"payload of at least {length} bytes exceeds the limit of {limit}")
+
+
+cdef int _read_header(const uint8_t *p, Py_ssize_t avail, Header *h, int rsv_ok,
+                      int want_mask, int in_message, int64_t limit,
+                      int64_t data_limit) except -1:
+    """1 and *h filled when the header is complete, 0 while bytes are missing.
+
+    want_mask / in_message: -1 = not checked.  limit / data_limit: -1 = none.
+    The checks and their order are _read_header's in the pure twin."""
+    cdef uint8_t b0, b1
+    cdef int opcode, known, i
+    cdef bint control
+    cdef uint64_t length, prefix, lowest
+    cdef Py_ssize_t hlen
+    if avail < 1:
+        return 0
+    b0 = p[0]
+    opcode = b0 & 0x0F
+    if not _opcode_known(opcode):
+        raise ProtocolError(f"reserved opcode {opcode}")
+    control = opcode >= 8
+    if control and not (b0 & 0x80):
+        raise ProtocolError(
+            f"fragmented control frame ({_OPCODES[opcode].name} with FIN clear)")
+    if b0 & 0x70 & ~rsv_ok:
+        _rsv_error(b0 & 0x70 & ~rsv_ok)
+    if in_message >= 0 and not control:
+        if opcode == 0 and not in_message:
+            raise ProtocolError("continuation frame without a message to continue")
+        if opcode != 0 and in_message:
+            raise ProtocolError(f"{_OPCODES[opcode].name} frame inside a fragmented message")
+    if avail < 2:
+        return 0
+    b1 = p[1]
+    if want_mask >= 0 and (b1 >> 7) != want_mask:
+        if want_mask:
+            raise ProtocolError("unmasked frame from a client (RFC 6455 section 5.1)")
+        raise ProtocolError("masked frame from a server (RFC 6455 section 5.1)")
+    length = b1 & 0x7F
+    if control and length > MAX_CONTROL:
+        raise ProtocolError(f"{_OPCODES[opcode].name} frame payload over 125 bytes")
+    if not control and data_limit >= 0 and (limit < 0 or data_limit < limit):
+        limit = data_limit
+    if length == 126:
+        hlen = 4
+        if avail >= 3 and limit >= 0 and (<uint64_t>p[2] << 8) > <uint64_t>limit:
+            _too_big(<uint64_t>p[2] << 8, limit)
+        if avail < 4:
+            return 0
+        length = (<uint64_t>p[2] << 8) | p[3]
+        if length < 126:
+            raise ProtocolError(f"length {length} not in its minimal (7-bit) encoding")
+    elif length == 127:
+        hlen = 10
+        known = <int>(avail if avail < 10 else 10) - 2
+        if known >= 1 and p[2] & 0x80:
+            raise ProtocolError("64-bit payload length with the most significant bit set")
+        prefix = 0
+        for i in range(known):
+            prefix = (prefix << 8) | p[2 + i]
+        if known >= 6 and (prefix >> (8 * (known - 6))) == 0:
+            raise ProtocolError("length under 65536 not in its minimal (16-bit) encoding")
+        lowest = prefix << (8 * (8 - known)) if known > 0 else 0
+        if limit >= 0 and lowest > <uint64_t>limit:
+            _too_big(lowest, limit)
+        if known < 8:
+            return 0
+        length = prefix
+    else:
+        hlen = 2
+    if limit >= 0 and length > <uint64_t>limit:
+        _too_big(length, limit)
+    if b1 & 0x80:
+        if avail < hlen + 4:
+            return 0
+        memcpy(h.key, p + hlen, 4)
+        hlen += 4
+    elif avail < hlen:
+        return 0
+    h.b0 = b0
+    h.opcode = opcode
+    h.masked = (b1 & 0x80) != 0
+    h.length = length
+    h.header_length = hlen
+    return 1
+
+
+cdef int _rsv_error(int bits) except -1:
+    name = "RSV1" if bits & 0x40 else ("RSV2" if bits & 0x20 else "RSV3")
+    raise ProtocolError(f"{name} set but no extension negotiated it")
+
+
+cdef int64_t _limit_arg(object value, str name) except -2:
+    """A size limit argument as int64 (-1 for None); huge values mean 'none'."""
+    if value is None:
+        return NO_LIMIT
+    value = _index(value)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return MAX_LENGTH if value > MAX_LENGTH else <int64_t>value
+
+
+# --- buffers ----------------------------------------------------------------
+
+cdef struct Input:
+    const uint8_t *p
+    Py_ssize_t n
+    bint has_view   # a buffer view to release (not for exact bytes)
+
+
+cdef inline int _get_input(object data, Py_buffer *view, Input *inp) except -1:
+    """Borrow data's bytes: exact bytes without a buffer request."""
+    if PyBytes_CheckExact(data):
+        inp.has_view = False
+        inp.p = <const uint8_t *>PyBytes_AS_STRING(data)
+        inp.n = PyBytes_GET_SIZE(data)
+        return 0
+    PyObject_GetBuffer(data, view, PyBUF_SIMPLE)
+    inp.has_view = True
+    inp.p = <const uint8_t *>view.buf
+    inp.n = view.len
+    return 0
+
+
+cdef inline void _release_input(Py_buffer *view, Input *inp) noexcept:
+    if inp.has_view:
+        inp.has_view = False
+        PyBuffer_Release(view)
+
+
+cdef int _get_key(object key, uint8_t *out) except -1:
+    cdef Py_buffer view
+    cdef Input inp
+    _get_input(key, &view, &inp)
+    try:
+        if inp.n != 4:
+            raise ValueError(f"mask key must be 4 bytes, got {inp.n}")
+        memcpy(out, inp.p, 4)
+    finally:
+        _release_input(&view, &inp)
+    return 0
+
+
+cdef inline void _unmask(uint8_t *dst, const uint8_t *src, Py_ssize_t n,
+                         const uint8_t *key, unsigned phase) noexcept:
+    if n >= NOGIL_FROM:
+        with nogil:
+            wsf_mask(dst, src, <size_t>n, key, phase, _level)
+    else:
+        wsf_mask(dst, src, <size_t>n, key, phase, _level)
+
+
+cdef bytes _payload_bytes(const uint8_t *src, Py_ssize_t n, Header *h):
+    """New bytes with the payload at src, unmasked when the header says so."""
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
+    if h.masked:
+        _unmask(<uint8_t *>PyBytes_AS_STRING(out), src, n, h.key, 0)
+    elif n:
+        memcpy(PyBytes_AS_STRING(out), src, n)
+    return out
+
+
+cdef inline int _utf8_valid(const uint8_t *p, Py_ssize_t n) noexcept:
+    cdef int ok
+    if n >= NOGIL_FROM:
+        with nogil:
+            ok = wsf_utf8_valid(p, <size_t>n, _level)
+        return ok
+    return wsf_utf8_valid(p, <size_t>n, _level)
+
+
+# --- value types ------------------------------------------------------------
+
+cdef inline object _opcode_obj(int op):
+    cdef object member = _OPCODES[op] if 0 <= op < 16 else None
+    return op if member is None else member
+
+
+cdef object _as_opcode(object opcode):
+    op = _index(opcode)
+    member = _OPCODES[op] if 0 <= op < 16 else None
+    return op if member is None else member
+
+
+cdef bytes _as_bytes(object data):
+    cdef Py_buffer view
+    cdef Input inp
+    if PyBytes_CheckExact(data):
+        return <bytes>data
+    _get_input(data, &view, &inp)
+    try:
+        return PyBytes_FromStringAndSize(<const char *>inp.p, inp.n)
+    finally:
+        _release_input(&view, &inp)
+
+
+cdef str _opcode_name(object opcode):
+    return opcode.name if isinstance(opcode, Opcode) else str(opcode)
+
+
+@cython.final
+cdef class Frame:
+    """One decoded frame; ``payload`` is already unmasked."""
+
+    cdef readonly object opcode
+    cdef readonly bint fin
+    cdef readonly bint rsv1
+    cdef readonly bint rsv2
+    cdef readonly bint rsv3
+    cdef readonly bytes payload
+
+    def __init__(self, opcode, payload=b"", *, fin=True, rsv1=False, rsv2=False,
+                 rsv3=False):
+        self.opcode = _as_opcode(opcode)
+        self.payload = _as_bytes(payload)
+        self.fin = bool(fin)
+        self.rsv1 = bool(rsv1)
+        self.rsv2 = bool(rsv2)
+        self.rsv3 = bool(rsv3)
+
+    def _key(self):
+        return (self.opcode, self.fin, self.rsv1, self.rsv2, self.rsv3, self.payload)
+
+    def __eq__(self, other):
+        if not isinstance(other, Frame):
+            return NotImplemented
+        return self._key() == (<Frame>other)._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        bits = "".join(f", {n}=True" for n, v in
+                       (("rsv1", self.rsv1), ("rsv2", self.rsv2), ("rsv3", self.rsv3)) if v)
+        return (f"Frame({_opcode_name(self.opcode)}, fin={self.fin}{bits}, "
+                f"payload=<{len(self.payload)} bytes>)")
+
+
+cdef inline Frame _new_frame(Header *h, bytes payload):
+    cdef Frame f = Frame.__new__(Frame)
+    f.opcode = _OPCODES[h.opcode]
+    f.payload = payload
+    f.fin = (h.b0 & 0x80) != 0
+    f.rsv1 = (h.b0 & 0x40) != 0
+    f.rsv2 = (h.b0 & 0x20) != 0
+    f.rsv3 = (h.b0 & 0x10) != 0
+    return f
+
+
+@cython.final
+cdef class Message:
+    """One complete message: ``data`` is ``str`` for decoded TEXT, else ``bytes``."""
+
+    cdef readonly object opcode
+    cdef readonly object data
+
+    def __init__(self, opcode, data):
+        self.opcode = _as_opcode(opcode)
+        self.data = data
+
+    def __eq__(self, other):
+        if not isinstance(other, Message):
+            return NotImplemented
+        return self.opcode == (<Message>other).opcode and self.data == (<Message>other).data
+
+    def __hash__(self):
+        return hash((self.opcode, self.data))
+
+    def __repr__(self):
+        return (f"Message({_opcode_name(self.opcode)}, "
+                f"data=<{len(self.data)} {type(self.data).__name__}>)")
+
+
+cdef inline Message _new_message(int opcode, object data):
+    cdef Message m = Message.__new__(Message)
+    m.opcode = _OPCODES[opcode]
+    m.data = data
+    return m
+
+
+# --- header API -------------------------------------------------------------
+
+def parse_header(data, offset=0):
+    """parse_header(data: Buffer, offset: int = 0) -> FrameHeader | None
+
+    Decode the frame header at ``data[offset:]``; None when more bytes are needed."""
+    cdef Py_buffer view
+    cdef Input inp
+    cdef Header h
+    cdef Py_ssize_t off
+    _get_input(data, &view, &inp)
+    try:
+        offset = _index(offset)
+        if offset < 0 or offset > inp.n:
+            raise ValueError(f"offset {offset} outside the buffer of {inp.n} bytes")
+        off = offset
+        if not _read_header(inp.p + off, inp.n - off, &h, 0x70, -1, -1, NO_LIMIT, NO_LIMIT):
+            return None
+        return FrameHeader(
+            (h.b0 & 0x80) != 0, (h.b0 & 0x40) != 0, (h.b0 & 0x20) != 0,
+            (h.b0 & 0x10) != 0, _OPCODES[h.opcode], bool(h.masked), h.length,
+            PyBytes_FromStringAndSize(<const char *>h.key, 4) if h.masked else None,
+            h.header_length)
+    finally:
+        _release_input(&view, &inp)
+
+
+cdef int _check_frame_args(object opcode, object length, object fin) except -1:
+    """Refuse what a receiver must reject; the opcode number. Order as the pure twin."""
+    cdef int op
+    opcode = _index(opcode)
+    if not (0 <= opcode < 16 and _opcode_known(opcode)):
+        raise ValueError(f"opcode {opcode!r} is reserved or unknown")
+    op = opcode
+    if length < 0 or length > MAX_LENGTH:
+        raise ValueError(f"payload length {length} outside 0 .. 2**63-1")
+    if op >= 8:
+        if not fin:
+            raise ValueError(f"control frame {_OPCODES[op].name} must have fin=True")
+        if length > MAX_CONTROL:
+            raise ValueError(
+                f"control frame {_OPCODES[op].name} payload of {length} bytes exceeds 125")
+    return op
+
+
+cdef inline Py_ssize_t _write_header(uint8_t *out, int b0, uint64_t length,
+                                     const uint8_t *key) noexcept:
+    """Write a header with the minimal length encoding; its size (at most 14)."""
+    cdef Py_ssize_t n
+    cdef int i
+    cdef uint8_t mask_bit = 0x80 if key != NULL else 0
+    out[0] = <uint8_t>b0
+    if length < 126:
+        out[1] = mask_bit | <uint8_t>length
+        n = 2
+    elif length < 65536:
+        out[1] = mask_bit | 126
+        out[2] = <uint8_t>(length >> 8)
+        out[3] = <uint8_t>length
+        n = 4
+    else:
+        out[1] = mask_bit | 127
+        for i in range(8):
+            out[2 + i] = <uint8_t>(length >> (56 - 8 * i))
+        n = 10
+    if key != NULL:
+        memcpy(out + n, key, 4)
+        n += 4
+    return n
+
+
+cdef inline int _flags(object fin, object rsv1, object rsv2, object rsv3) except -1:
+    return ((0x80 if fin else 0) | (0x40 if rsv1 else 0) | (0x20 if rsv2 else 0)
+            | (0x10 if rsv3 else 0))
+
+
+def encode_header(opcode, payload_length, *, fin=True, rsv1=False, rsv2=False, rsv3=False,
+                  mask_key=None):
+    """encode_header(opcode, payload_length, *, fin=True, rsv1=False, rsv2=False, rsv3=False, mask_key=None) -> bytes
+
+    The header of a frame, with its length in the minimal encoding."""
+    cdef uint8_t head[14]
+    cdef uint8_t key[4]
+    cdef int op
+    cdef Py_ssize_t n
+    _index(opcode)
+    length = _index(payload_length)
+    op = _check_frame_args(opcode, length, fin)
+    if mask_key is not None:
+        _get_key(mask_key, key)
+    n = _write_header(head, _flags(fin, rsv1, rsv2, rsv3) | op, <uint64_t>length,
+                      key if mask_key is not None else NULL)
+    return PyBytes_FromStringAndSize(<const char *>head, n)
+
+
+cdef bytes _encode(object opcode, object payload, object fin, int rsv, const uint8_t *key,
+                   object mask_key):
+    """A whole frame, with encode_frame's checks in the pure twin's order:
+    opcode type, payload buffer, frame rules, then the key (``mask_key`` when
+    given, else ``key``: NULL for unmasked)."""
+    cdef Py_buffer view
+    cdef Input inp
+    cdef uint8_t head[14]
+    cdef uint8_t own_key[4]
+    cdef Py_ssize_t hn
+    cdef int op
+    cdef bytes out
+    cdef uint8_t *dst
+    _index(opcode)
+    _get_input(payload, &view, &inp)
+    try:
+        op = _check_frame_args(opcode, inp.n, fin)
+        if mask_key is not None:
+            _get_key(mask_key, own_key)
+            key = own_key
+        hn = _write_header(head, (0x80 if fin else 0) | rsv | op, <uint64_t>inp.n, key)
+        out = PyBytes_FromStringAndSize(NULL, hn + inp.n)
+        dst = <uint8_t *>PyBytes_AS_STRING(out)
+        memcpy(dst, head, hn)
+        if key != NULL:
+            _unmask(dst + hn, inp.p, inp.n, key, 0)
+        elif inp.n:
+            memcpy(dst + hn, inp.p, inp.n)
+        return out
+    finally:
+        _release_input(&view, &inp)
+
+
+def encode_frame(opcode, payload, *, fin=True, rsv1=False, rsv2=False, rsv3=False,
+                 mask_key=None):
+    """encode_frame(opcode, payload, *, fin=True, rsv1=False, rsv2=False, rsv3=False, mask_key=None) -> bytes
+
+    A whole frame: header and (masked, when a key is given) payload."""
+    return _encode(opcode, payload, fin, _flags(False, rsv1, rsv2, rsv3), NULL, mask_key)
+
+
+# --- close payloads ---------------------------------------------------------
+
+cdef inline bint _sendable(long code) noexcept:
+    return (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999)
+
+
+cdef int _check_close(const uint8_t *p, Py_ssize_t n) except -1:
+    """Validate a CLOSE payload (RFC 6455 sections 5.5.1 and 7.4)."""
+    cdef long code
+    if n == 0:
+        return 0
+    if n == 1:
+        raise ProtocolError("close payload of 1 byte (a code needs 2)")
+    if n > MAX_CONTROL:
+        raise ProtocolError(f"close payload of {n} bytes exceeds 125")
+    code = (<long>p[0] << 8) | p[1]
+    if not _sendable(code):
+        raise ProtocolError(f"close code {code} may not be sent on the wire")
+    if not wsf_utf8_valid(p + 2, <size_t>(n - 2), _level):
+        # Same message as the pure twin, which reports the decoder's reason.
+        try:
+            (<bytes>PyBytes_FromStringAndSize(<const char *>p + 2, n - 2)).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidDataError(f"close reason is not valid UTF-8: {exc.reason}") from None
+        raise InvalidDataError("close reason is not valid UTF-8")
+    return 0
+
+
+def parse_close(payload):
+    """parse_close(payload: Buffer) -> tuple[int | None, str]
+
+    ``(code, reason)`` of a CLOSE payload; ``(None, "")`` when it is empty."""
+    cdef Py_buffer view
+    cdef Input inp
+    _get_input(payload, &view, &inp)
+    try:
+        _check_close(inp.p, inp.n)
+        if inp.n == 0:
+            return None, ""
+        return ((<long>inp.p[0] << 8) | inp.p[1],
+                PyUnicode_DecodeUTF8(<const char *>inp.p + 2, inp.n - 2, NULL))
+    finally:
+        _release_input(&view, &inp)
+
+
+def encode_close(code=1000, reason=""):
+    """encode_close(code: int | None = 1000, reason: str = "") -> bytes
+
+    The payload of a CLOSE frame with ``code`` and ``reason``."""
+    if not isinstance(reason, str):
+        raise TypeError(f"reason must be str, not {type(reason).__name__}")
+    if code is None:
+        if reason:
+            raise ValueError("a close reason needs a close code")
+        return b""
+    code = _index(code)
+    if not (-1 < code < 65536 and _sendable(code)):
+        raise ValueError(f"close code {code} may not be sent on the wire")
+    payload = (<int>code).to_bytes(2, "big") + (<str>reason).encode("utf-8")
+    if len(payload) > MAX_CONTROL:
+        raise ValueError(f"close payload of {len(payload)} bytes exceeds 125")
+    return payload
+
+
+# --- encoder ----------------------------------------------------------------
+
+@cython.final
+cdef class FrameEncoder:
+    """FrameEncoder(*, client: bool = False)
+
+    Encodes frames; ``client=True`` masks each with a fresh random key
+    (RFC 6455 section 5.3).  Keys are taken from os.urandom (a CSPRNG) in
+    blocks of 4 KiB rather than one system call a frame."""
+
+    cdef readonly bint client
+    cdef bytes _keys
+    cdef Py_ssize_t _key_pos
+
+    def __init__(self, *, client=False):
+        self.client = bool(client)
+        self._keys = b""
+        self._key_pos = 0
+
+    cdef const uint8_t *_next_key(self) except NULL:
+        if self._key_pos + 4 > PyBytes_GET_SIZE(self._keys):
+            self._keys = _os.urandom(KEY_BLOCK)
+            self._key_pos = 0
+        self._key_pos += 4
+        return <const uint8_t *>PyBytes_AS_STRING(self._keys) + self._key_pos - 4
+
+    cdef bytes _frame(self, object opcode, object payload, object fin, int rsv):
+        if not self.client:
+            return _encode(opcode, payload, fin, rsv, NULL, None)
+        # The key block must not be replaced while another thread reads from
+        # it (free-threaded builds; a no-op elsewhere).
+        with cython.critical_section(self):
+            return _encode(opcode, payload, fin, rsv, self._next_key(), None)
+
+    def encode(self, opcode, payload, *, fin=True, rsv1=False):
+        """A frame with any opcode."""
+        return self._frame(opcode, payload, fin, 0x40 if rsv1 else 0)
+
+    def text(self, data, *, fin=True):
+        """A TEXT frame; a ``str`` is encoded as UTF-8, a buffer is sent as it is."""
+        if isinstance(data, str):
+            data = (<str>data).encode("utf-8")
+        return self._frame(1, data, fin, 0)
+
+    def binary(self, data, *, fin=True):
+        """A BINARY frame."""
+        return self._frame(2, data, fin, 0)
+
+    def continuation(self, data, *, fin=True):
+        """A CONTINUATION frame (a ``str`` is encoded as UTF-8)."""
+        if isinstance(data, str):
+            data = (<str>data).encode("utf-8")
+        return self._frame(0, data, fin, 0)
+
+    def ping(self, data=b""):
+        """A PING frame (payload up to 125 bytes; a ``str`` is encoded as UTF-8)."""
+        if isinstance(data, str):
+            data = (<str>data).encode("utf-8")
+        return self._frame(9, data, True, 0)
+
+    def pong(self, data=b""):
+        """A PONG frame (payload up to 125 bytes; a ``str`` is encoded as UTF-8)."""
+        if isinstance(data, str):
+            data = (<str>data).encode("utf-8")
+        return self._frame(10, data, True, 0)
+
+    def close(self, code=1000, reason=""):
+        """A CLOSE frame; ``code=None`` sends an empty payload."""
+        return self._frame(8, encode_close(code, reason), True, 0)
+
+    def __repr__(self):
+        return f"FrameEncoder(client={self.client})"
+
+
+# --- decoders ---------------------------------------------------------------
+
+cdef class _Decoder:
+    """What both decoders share: pending header bytes, limits, the failed state."""
+
+    cdef int _want_mask
+    cdef int _rsv_ok
+    cdef int64_t _limit
+    cdef uint8_t _head[14]
+    cdef Py_ssize_t _head_len
+    cdef object _failed_cls
+    cdef object _failed_reason
+    cdef uint8_t *_buf           # growing buffer: a message, or a big frame's payload
+    cdef Py_ssize_t _buf_len
+    cdef Py_ssize_t _buf_cap
+
+    def __cinit__(self):
+        self._buf = NULL
+        self._buf_len = 0
+        self._buf_cap = 0
+
+    def __dealloc__(self):
+        PyMem_Free(self._buf)
+
+    cdef int _reserve(self, Py_ssize_t extra, int64_t limit) except -1:
+        """Room for extra more bytes: amortised doubling, never past limit (-1: none)
+        when the bytes fit in it."""
+        cdef Py_ssize_t need = self._buf_len + extra, cap = self._buf_cap
+        cdef uint8_t *grown
+        if need <= cap:
+            return 0
+        cap = cap * 2 if cap else 4096
+        if cap < need:
+            cap = need
+        if limit >= 0 and cap > limit and need <= limit:
+            cap = <Py_ssize_t>limit
+        grown = <uint8_t *>PyMem_Realloc(self._buf, <size_t>cap)
+        if grown == NULL:
+            raise MemoryError()
+        self._buf = grown
+        self._buf_cap = cap
+        return 0
+
+    cdef void _drop_buffer(self) noexcept:
+        """Empty the buffer; give a big one's memory back, keep a small one."""
+        self._buf_len = 0
+        if self._buf_cap > 65536:
+            PyMem_Free(self._buf)
+            self._buf = NULL
+            self._buf_cap = 0
+
+    cdef int _check_failed(self) except -1:
+        if self._failed_cls is not None:
+            raise self._failed_cls(f"decoder failed earlier: {self._failed_reason}")
+        return 0
+
+    cdef void _fail(self, object exc, list done) noexcept:
+        try:
+            exc.decoded = done
+            self._failed_cls = type(exc)
+            self._failed_reason = str(exc)
+        except BaseException:
+            self._failed_cls = WebSocketError
+            self._failed_reason = "internal error"
+
+    cdef Py_ssize_t _header(self, const uint8_t *p, Py_ssize_t n, Header *h, int in_message,
+                            int64_t data_limit) except -1:
+        """Read the next header from the pending bytes and p[0:n].
+
+        Returns the input bytes consumed; h.header_length is 0 while the
+        header is incomplete (then all n bytes went into the pending array)."""
+        cdef Py_ssize_t had = self._head_len, take
+        h.header_length = 0
+        if had == 0:
+            if _read_header(p, n, h, self._rsv_ok, self._want_mask, in_message,
+                            self._limit, data_limit):
+                return h.header_length
+            memcpy(self._head, p, n)  # n < 14: an incomplete header
+            self._head_len = n
+            return n
+        take = 14 - had
+        if take > n:
+            take = n
+        memcpy(self._head + had, p, take)
+        if _read_header(self._head, had + take, h, self._rsv_ok, self._want_mask,
+                        in_message, self._limit, data_limit):
+            self._head_len = 0
+            return h.header_length - had
+        self._head_len = had + take
+        return n
+
+
+@cython.final
+cdef class FrameDecoder(_Decoder):
+    """FrameDecoder(*, client=False, max_frame_size=1 << 20, allow_rsv1=False, allow_rsv2=False, allow_rsv3=False)
+
+    Streaming frame decoder: ``feed(bytes)`` returns the frames completed."""
+
+    cdef Header _h          # header whose payload is arriving
+    cdef bint _in_payload
+    # Up to UPFRONT bytes, a payload spanning feeds is written straight into
+    # its bytes object, allocated at the announced size; a bigger one grows
+    # in the decoder's buffer as it arrives (the announced size may be a lie).
+    cdef bytes _payload
+    cdef Py_ssize_t _got
+
+    def __init__(self, *, client=False, max_frame_size=1 << 20, allow_rsv1=False,
+                 allow_rsv2=False, allow_rsv3=False):
+        self._want_mask = 0 if client else 1
+        self._rsv_ok = _flags(False, allow_rsv1, allow_rsv2, allow_rsv3)
+        self._limit = _limit_arg(max_frame_size, "max_frame_size")
+        self._head_len = 0
+        self._in_payload = False
+        self._payload = None
+        self._got = 0
+
+    def feed(self, data):
+        """feed(data: Buffer) -> list[Frame]: append bytes; the frames they complete."""
+        cdef Py_buffer view
+        cdef Input inp
+        cdef list frames = []
+        self._check_failed()
+        _get_input(data, &view, &inp)
+        try:
+            # One feed at a time per decoder on free-threaded builds (a no-op
+            # elsewhere): the payload buffer must not change under another feed.
+            with cython.critical_section(self):
+                self._decode(inp.p, inp.n, frames)
+        except WebSocketError as exc:
+            self._fail(exc, frames)
+            raise
+        finally:
+            _release_input(&view, &inp)
+        return frames
+
+    cdef int _decode(self, const uint8_t *p, Py_ssize_t n, list frames) except -1:
+        cdef Py_ssize_t pos = 0, take
+        cdef Header h
+        cdef uint64_t need
+        cdef uint8_t *dst
+        while pos < n:
+            if not self._in_payload:
+                pos += self._header(p + pos, n - pos, &h, -1, NO_LIMIT)
+                if h.header_length == 0:
+                    return 0
+                need = h.length
+                if <uint64_t>(n - pos) >= need:
+                    # The whole payload is here: one copy-and-unmask pass.
+                    PyList_Append(frames, _new_frame(&h, _payload_bytes(p + pos, <Py_ssize_t>need, &h)))
+                    pos += <Py_ssize_t>need
+                    continue
+                self._h = h
+                self._in_payload = True
+                self._payload = (PyBytes_FromStringAndSize(NULL, <Py_ssize_t>need)
+                                 if need <= UPFRONT else None)
+                self._got = 0
+            take = n - pos
+            if <uint64_t>take > self._h.length - <uint64_t>self._got:
+                take = <Py_ssize_t>(self._h.length - <uint64_t>self._got)
+            if self._payload is not None:
+                dst = <uint8_t *>PyBytes_AS_STRING(self._payload) + self._got
+            else:
+                self._reserve(take, self._limit)
+                dst = self._buf + self._buf_len
+                self._buf_len += take
+            if self._h.masked:
+                _unmask(dst, p + pos, take, self._h.key, <unsigned>(self._got & 3))
+            else:
+                memcpy(dst, p + pos, take)
+            self._got += take
+            pos += take
+            if <uint64_t>self._got == self._h.length:
+                if self._payload is None:
+                    self._payload = PyBytes_FromStringAndSize(<const char *>self._buf,
+                                                              self._buf_len)
+                    self._drop_buffer()
+                PyList_Append(frames, _new_frame(&self._h, self._payload))
+                self._payload = None
+                self._in_payload = False
+        return 0
+
+
+@cython.final
+cdef class MessageDecoder(_Decoder):
+    """MessageDecoder(*, client=False, max_message_size=1 << 20, max_frame_size=None, decode_text=True)
+
+    Streaming message decoder: reassembles fragments, validates text and close
+    frames; ``feed(bytes)`` returns the messages completed, control ones included."""
+
+    cdef int64_t _max_message
+    cdef bint _decode_text
+    cdef Header _h
+    cdef bint _in_payload
+    cdef uint64_t _got            # payload bytes of the current frame consumed
+    cdef uint8_t _control[125]    # payload of a control frame in progress
+    cdef int _opcode              # TEXT or BINARY while a message is open, else -1
+    cdef wsf_utf8_stream _utf8
+    cdef bint _closed
+
+    def __init__(self, *, client=False, max_message_size=1 << 20, max_frame_size=None,
+                 decode_text=True):
+        self._want_mask = 0 if client else 1
+        self._rsv_ok = 0
+        self._limit = _limit_arg(max_frame_size, "max_frame_size")
+        if max_message_size is None:
+            raise TypeError("max_message_size must be an int, not None")
+        self._max_message = _limit_arg(max_message_size, "max_message_size")
+        self._decode_text = bool(decode_text)
+        self._head_len = 0
+        self._in_payload = False
+        self._got = 0
+        self._opcode = -1
+        wsf_utf8_stream_reset(&self._utf8)
+        self._closed = False
+
+    def feed(self, data):
+        """feed(data: Buffer) -> list[Message]: append bytes; the messages they complete."""
+        cdef Py_buffer view
+        cdef Input inp
+        cdef list messages = []
+        self._check_failed()
+        _get_input(data, &view, &inp)
+        try:
+            with cython.critical_section(self):  # see FrameDecoder.feed
+                if not self._closed:
+                    self._decode(inp.p, inp.n, messages)
+        except WebSocketError as exc:
+            self._fail(exc, messages)
+            raise
+        finally:
+            _release_input(&view, &inp)
+        return messages
+
+    cdef int _decode(self, const uint8_t *p, Py_ssize_t n, list out) except -1:
+        cdef Py_ssize_t pos = 0, take, used
+        cdef Header h
+        while True:
+            if not self._in_payload:
+                if pos >= n:
+                    return 0
+                used = self._header(p + pos, n - pos, &h, self._opcode >= 0,
+                                    self._max_message - self._buf_len)
+                pos += used
+                if h.header_length == 0:
+                    return 0
+                if (h.opcode == 1 or h.opcode == 2) and (h.b0 & 0x80) \
+                        and <uint64_t>(n - pos) >= h.length:
+                    # A whole single-frame message in this input: no buffering.
+                    PyList_Append(out, self._whole_message(&h, p + pos))
+                    pos += <Py_ssize_t>h.length
+                    continue
+                self._h = h
+                self._in_payload = True
+                self._got = 0
+                if h.opcode == 1 or h.opcode == 2:
+                    self._opcode = h.opcode
+            take = n - pos
+            if <uint64_t>take > self._h.length - self._got:
+                take = <Py_ssize_t>(self._h.length - self._got)
+            if take:
+                self._consume(p + pos, take)
+                pos += take
+            if self._got < self._h.length:
+                return 0  # the rest of this payload comes in a later feed
+            self._in_payload = False
+            if self._h.opcode >= 8:
+                self._control_done(out)
+                if self._closed:
+                    return 0  # RFC 6455 section 5.5.1: nothing is read after a CLOSE
+            elif self._h.b0 & 0x80:
+                self._message_done(out)
+
+    cdef object _whole_message(self, Header *h, const uint8_t *src):
+        cdef Py_ssize_t n = <Py_ssize_t>h.length
+        cdef bytes raw
+        cdef uint8_t small[256]
+        cdef uint8_t *tmp
+        if h.opcode == 2:
+            return _new_message(2, _payload_bytes(src, n, h))
+        if not self._decode_text:
+            raw = _payload_bytes(src, n, h)
+            if not _utf8_valid(<const uint8_t *>PyBytes_AS_STRING(raw), n):
+                raise InvalidDataError("text message is not valid UTF-8")
+            return _new_message(1, raw)
+        if not h.masked:
+            if not _utf8_valid(src, n):
+                raise InvalidDataError("text message is not valid UTF-8")
+            return _new_message(1, PyUnicode_DecodeUTF8(<const char *>src, n, NULL))
+        # Unmask into scratch space, validate, then build the str.
+        if n <= 256:
+            wsf_mask(small, src, <size_t>n, h.key, 0, _level)
+            if not wsf_utf8_valid(small, <size_t>n, _level):
+                raise InvalidDataError("text message is not valid UTF-8")
+            return _new_message(1, PyUnicode_DecodeUTF8(<const char *>small, n, NULL))
+        raw = _payload_bytes(src, n, h)
+        tmp = <uint8_t *>PyBytes_AS_STRING(raw)
+        if not _utf8_valid(tmp, n):
+            raise InvalidDataError("text message is not valid UTF-8")
+        return _new_message(1, PyUnicode_DecodeUTF8(<const char *>tmp, n, NULL))
+
+    cdef int _consume(self, const uint8_t *src, Py_ssize_t take) except -1:
+        """Unmask the next take payload bytes into their buffer; check text."""
+        cdef uint8_t *dst
+        cdef unsigned phase = <unsigned>(self._got & 3)
+        if self._h.opcode >= 8:
+            dst = self._control + self._got
+        else:
+            self._reserve(take, self._max_message)
+            dst = self._buf + self._buf_len
+        if self._h.masked:
+            _unmask(dst, src, take, self._h.key, phase)
+        else:
+            memcpy(dst, src, take)
+        self._got += take
+        if self._h.opcode >= 8:
+            return 0
+        self._buf_len += take
+        if self._opcode == 1 and not wsf_utf8_stream_feed(&self._utf8, dst, <size_t>take, 0,
+                                                          _level):
+            raise InvalidDataError("text message is not valid UTF-8")
+        return 0
+
+    cdef int _control_done(self, list out) except -1:
+        cdef Py_ssize_t n = <Py_ssize_t>self._h.length
+        cdef int opcode = self._h.opcode
+        payload = PyBytes_FromStringAndSize(<const char *>self._control, n)
+        if opcode == 8:
+            _check_close(self._control, n)
+            # A CLOSE may interrupt a fragmented message: that message is dropped.
+            self._closed = True
+            self._reset_message()
+        PyList_Append(out, _new_message(opcode, payload))
+        return 0
+
+    cdef int _message_done(self, list out) except -1:
+        cdef int opcode = self._opcode
+        cdef object data
+        if opcode == 1:
+            if not wsf_utf8_stream_feed(&self._utf8, self._control, 0, 1, _level):
+                raise InvalidDataError("text message ends inside a UTF-8 sequence")
+            if self._decode_text:
+                data = PyUnicode_DecodeUTF8(<const char *>self._buf, self._buf_len, NULL)
+            else:
+                data = PyBytes_FromStringAndSize(<const char *>self._buf, self._buf_len)
+        else:
+            data = PyBytes_FromStringAndSize(<const char *>self._buf, self._buf_len)
+        self._reset_message()
+        PyList_Append(out, _new_message(opcode, data))
+        return 0
+
+    cdef void _reset_message(self) noexcept:
+        self._opcode = -1
+        wsf_utf8_stream_reset(&self._utf8)
+        self._drop_buffer()
