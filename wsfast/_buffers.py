@@ -33,8 +33,7 @@ def writable_byte_view(data: Any) -> memoryview:
 
 def key_bytes(key: Any) -> bytes:
     """Return a 4-byte mask key as ``bytes``; any other length is a ``ValueError``."""
-    if type(key) is not bytes:
-        key = byte_view(key).tobytes()
-    if len(key) != 4:
-        raise ValueError(f"mask key must be 4 bytes, got {len(key)}")
-    return key
+    raw: bytes = key if type(key) is bytes else byte_view(key).tobytes()
+    if len(raw) != 4:
+        raise ValueError(f"mask key must be 4 bytes, got {len(raw)}")
+    return raw

@@ -56,20 +56,23 @@ def _choose() -> tuple[str, dict[str, Any]]:
 
 
 if TYPE_CHECKING:
-    from ._frames_py import (
-        Frame,
-        FrameDecoder,
-        FrameEncoder,
-        Message,
-        MessageDecoder,
-        encode_close,
-        encode_frame,
-        encode_header,
-        parse_close,
-        parse_header,
-    )
-    from ._mask_py import Masker, mask, mask_inplace
-    from ._utf8_py import Utf8Validator, validate_utf8
+    # Type checkers see the pure twin: the compiled one has the same surface
+    # (its .pyi stubs are checked against it with mypy.stubtest).
+    from ._frames_py import Frame as Frame
+    from ._frames_py import FrameDecoder as FrameDecoder
+    from ._frames_py import FrameEncoder as FrameEncoder
+    from ._frames_py import Message as Message
+    from ._frames_py import MessageDecoder as MessageDecoder
+    from ._frames_py import encode_close as encode_close
+    from ._frames_py import encode_frame as encode_frame
+    from ._frames_py import encode_header as encode_header
+    from ._frames_py import parse_close as parse_close
+    from ._frames_py import parse_header as parse_header
+    from ._mask_py import Masker as Masker
+    from ._mask_py import mask as mask
+    from ._mask_py import mask_inplace as mask_inplace
+    from ._utf8_py import Utf8Validator as Utf8Validator
+    from ._utf8_py import validate_utf8 as validate_utf8
 
     IMPLEMENTATION: str
     SIMD: str | None

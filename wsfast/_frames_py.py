@@ -425,7 +425,8 @@ class Message:
         return hash((self._opcode, self._data))
 
     def __repr__(self) -> str:
-        return f"Message({_opcode_name(self._opcode)}, data=<{len(self._data)} {type(self._data).__name__}>)"
+        kind = type(self._data).__name__
+        return f"Message({_opcode_name(self._opcode)}, data=<{len(self._data)} {kind}>)"
 
 
 # --- decoders -------------------------------------------------------------------
@@ -467,8 +468,9 @@ class _Decoder:
         """The next header from the pending bytes and ``view[pos:]``; new pos."""
         head = self._head
         if not head:
+            end = len(view)
             hdr = _read_header(
-                view, pos, len(view), self._rsv_ok, self._want_mask, in_message, self._limit, data_limit
+                view, pos, end, self._rsv_ok, self._want_mask, in_message, self._limit, data_limit
             )
             if hdr is None:
                 head += view[pos:]
@@ -673,6 +675,7 @@ class MessageDecoder(_Decoder):
 
     def _message_done(self, out: list[Message]) -> None:
         opcode = self._opcode
+        assert opcode is not None  # a data frame opened the message
         data = bytes(self._message)
         if opcode == Opcode.TEXT:
             if not self._utf8.feed(b"", final=True):

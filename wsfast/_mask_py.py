@@ -66,10 +66,10 @@ def mask(data: Any, key: Any) -> bytes:
 def _phase(offset: Any) -> int:
     from operator import index
 
-    offset = index(offset)
-    if offset < 0:
-        raise ValueError(f"offset must be >= 0, got {offset}")
-    return offset & 3
+    value: int = index(offset)
+    if value < 0:
+        raise ValueError(f"offset must be >= 0, got {value}")
+    return value & 3
 
 
 def _mask_view(view: memoryview, key: bytes) -> None:
