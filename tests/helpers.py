@@ -18,7 +18,9 @@ def simd_levels() -> list[str]:
 # ---------------------------------------------------------------------------
 
 import random as _random  # noqa: E402
-from typing import Any, Callable, Iterable, NamedTuple  # noqa: E402
+from collections.abc import Callable, Iterable  # noqa: E402
+from itertools import pairwise  # noqa: E402
+from typing import Any, NamedTuple  # noqa: E402
 
 
 def frame_tuple(frame: Any) -> tuple:
@@ -83,12 +85,12 @@ def chunk_random(data: bytes, seed: Any, max_pieces: int = 12) -> list[bytes]:
     n = len(data)
     cuts = sorted(rng.randint(0, n) for _ in range(rng.randint(1, max_pieces)))
     bounds = [0, *cuts, n]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [data[a:b] for a, b in pairwise(bounds)]
 
 
 def chunk_at(data: bytes, cuts: Iterable[int]) -> list[bytes]:
     bounds = [0, *sorted(c for c in cuts if 0 <= c <= len(data)), len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [data[a:b] for a, b in pairwise(bounds)]
 
 
 class RefUtf8:
@@ -212,12 +214,6 @@ def ref_decode(
         if control and len7 > 125:
             return result(ProtocolError)
         so_far = len(msg_buf) if (messages and opcode == 0) else 0
-
-        def too_big(length: int) -> bool:
-            if max_frame_size is not None and length > max_frame_size:
-                return True
-            return messages and not control and so_far + length > max_message_size
-
         if len7 <= 125:
             length, hlen = len7, 2
         elif len7 == 126:
@@ -234,7 +230,9 @@ def ref_decode(
             length, hlen = int.from_bytes(data[pos + 2 : pos + 10], "big"), 10
             if length < 65536:
                 return result(ProtocolError)
-        if too_big(length):
+        if max_frame_size is not None and length > max_frame_size:
+            return result(MessageTooBigError)
+        if messages and not control and so_far + length > max_message_size:
             return result(MessageTooBigError)
         if masked:
             if n - pos < hlen + 4:

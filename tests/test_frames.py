@@ -823,3 +823,19 @@ def test_frame_decoder_1mib_frame_in_tiny_feeds_stays_bounded(twin):
         tracemalloc.stop()
     assert [frame_tuple(f) for f in last] == [F(BINARY, True, False, False, False, pattern(total))]
     assert held <= 1.5 * total + (256 << 10), f"{held} bytes held for a {total}-byte payload in progress"
+
+
+def test_keyword_only_parameters(twin):
+    # API section 4: options after "*" are keyword-only
+    with pytest.raises(TypeError):
+        twin.FrameDecoder(True)
+    with pytest.raises(TypeError):
+        twin.MessageDecoder(True)
+    with pytest.raises(TypeError):
+        twin.FrameEncoder(True)
+    with pytest.raises(TypeError):
+        twin.encode_header(BINARY, 5, False)
+    with pytest.raises(TypeError):
+        twin.encode_frame(BINARY, b"x", False)
+    with pytest.raises(TypeError):
+        twin.FrameEncoder().text("x", False)

@@ -345,7 +345,7 @@ def test_message_decoder_copies_what_it_keeps(twin):
 def test_encoder_to_decoder_round_trip(twin):
     enc = twin.FrameEncoder(client=True)
     stream = b"".join([
-        enc.text("h\u00e9", fin=False), enc.ping(b"1"), enc.continuation("llo".encode()), enc.binary(pattern(70000)),
+        enc.text("h\u00e9", fin=False), enc.ping(b"1"), enc.continuation(b"llo"), enc.binary(pattern(70000)),
         enc.binary(b"a", fin=False), enc.continuation(b"b", fin=False), enc.pong(), enc.continuation(b"c"),
         enc.close(1000, "done"),
     ])

@@ -117,7 +117,10 @@ def frame(
 
 def pattern(n: int) -> bytes:
     """``n`` deterministic payload bytes (every byte value, period 251)."""
-    return bytes(i % 251 for i in range(n))
+    return (_PERIOD * (n // 251 + 1))[:n]
+
+
+_PERIOD = bytes(range(251))
 
 
 def close_payload(code: int, reason: bytes = b"") -> bytes:
