@@ -74,6 +74,7 @@ cdef enum:
     MAX_CONTROL = 125
     KEY_BLOCK = 4096
     UPFRONT = 16 << 20
+    KEEP_BUFFER = 1 << 20   # message buffer kept between messages (see _drop_buffer)
 cdef int64_t NO_LIMIT = -1
 cdef int64_t MAX_LENGTH = 0x7FFFFFFFFFFFFFFF
 # Payloads at least this big are unmasked without the GIL (see _mask_c.pyx).
@@ -693,10 +694,13 @@ cdef class _Decoder:
         self._buf_cap = cap
         return 0
 
-    cdef void _drop_buffer(self) noexcept:
-        """Empty the buffer; give a big one's memory back, keep a small one."""
+    cdef void _drop_buffer(self, Py_ssize_t keep) noexcept:
+        """Empty the buffer; keep its memory for the next use up to keep bytes.
+
+        Keeping it spares a new allocation (and its page faults) per message;
+        giving a big one back bounds what an idle connection holds."""
         self._buf_len = 0
-        if self._buf_cap > 65536:
+        if self._buf_cap > keep:
             PyMem_Free(self._buf)
             self._buf = NULL
             self._buf_cap = 0
@@ -825,7 +829,7 @@ cdef class FrameDecoder(_Decoder):
                 if self._payload is None:
                     self._payload = PyBytes_FromStringAndSize(<const char *>self._buf,
                                                               self._buf_len)
-                    self._drop_buffer()
+                    self._drop_buffer(0)
                 PyList_Append(frames, _new_frame(&self._h, self._payload))
                 self._payload = None
                 self._in_payload = False
@@ -846,6 +850,10 @@ cdef class MessageDecoder(_Decoder):
     cdef uint64_t _got            # payload bytes of the current frame consumed
     cdef uint8_t _control[125]    # payload of a control frame in progress
     cdef int _opcode              # TEXT or BINARY while a message is open, else -1
+    # An unfragmented message whose payload spans feeds is written straight
+    # into a bytes object of the announced size (handed over without a copy);
+    # fragments are gathered in the decoder's growing buffer.
+    cdef bytes _payload
     cdef wsf_utf8_stream _utf8
     cdef bint _closed
 
@@ -862,6 +870,7 @@ cdef class MessageDecoder(_Decoder):
         self._in_payload = False
         self._got = 0
         self._opcode = -1
+        self._payload = None
         wsf_utf8_stream_reset(&self._utf8)
         self._closed = False
 
@@ -906,6 +915,12 @@ cdef class MessageDecoder(_Decoder):
                 self._got = 0
                 if h.opcode == 1 or h.opcode == 2:
                     self._opcode = h.opcode
+                    if h.b0 & 0x80 and h.length <= UPFRONT:
+                        self._payload = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>h.length)
+                if h.opcode < 8 and self._payload is None:
+                    # A fragment: room for all of it at once (within the limit).
+                    self._reserve(<Py_ssize_t>(h.length if h.length < UPFRONT else UPFRONT),
+                                  self._max_message)
             take = n - pos
             if <uint64_t>take > self._h.length - self._got:
                 take = <Py_ssize_t>(self._h.length - self._got)
@@ -956,6 +971,8 @@ cdef class MessageDecoder(_Decoder):
         cdef unsigned phase = <unsigned>(self._got & 3)
         if self._h.opcode >= 8:
             dst = self._control + self._got
+        elif self._payload is not None:
+            dst = <uint8_t *>PyBytes_AS_STRING(self._payload) + self._got
         else:
             self._reserve(take, self._max_message)
             dst = self._buf + self._buf_len
@@ -966,7 +983,8 @@ cdef class MessageDecoder(_Decoder):
         self._got += take
         if self._h.opcode >= 8:
             return 0
-        self._buf_len += take
+        if self._payload is None:
+            self._buf_len += take
         if self._opcode == 1 and not wsf_utf8_stream_feed(&self._utf8, dst, <size_t>take, 0,
                                                           _level):
             raise InvalidDataError("text message is not valid UTF-8")
@@ -986,21 +1004,30 @@ cdef class MessageDecoder(_Decoder):
 
     cdef int _message_done(self, list out) except -1:
         cdef int opcode = self._opcode
-        cdef object data
+        cdef object data = self._payload
+        cdef const char *p
+        cdef Py_ssize_t n
+        if data is not None:
+            p = PyBytes_AS_STRING(data)
+            n = PyBytes_GET_SIZE(data)
+        else:
+            p = <const char *>self._buf
+            n = self._buf_len
         if opcode == 1:
             if not wsf_utf8_stream_feed(&self._utf8, self._control, 0, 1, _level):
                 raise InvalidDataError("text message ends inside a UTF-8 sequence")
             if self._decode_text:
-                data = PyUnicode_DecodeUTF8(<const char *>self._buf, self._buf_len, NULL)
-            else:
-                data = PyBytes_FromStringAndSize(<const char *>self._buf, self._buf_len)
-        else:
-            data = PyBytes_FromStringAndSize(<const char *>self._buf, self._buf_len)
+                data = PyUnicode_DecodeUTF8(p, n, NULL)
+            elif data is None:
+                data = PyBytes_FromStringAndSize(p, n)
+        elif data is None:
+            data = PyBytes_FromStringAndSize(p, n)
         self._reset_message()
         PyList_Append(out, _new_message(opcode, data))
         return 0
 
     cdef void _reset_message(self) noexcept:
         self._opcode = -1
+        self._payload = None
         wsf_utf8_stream_reset(&self._utf8)
-        self._drop_buffer()
+        self._drop_buffer(KEEP_BUFFER)
