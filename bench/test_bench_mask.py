@@ -1,0 +1,75 @@
+"""pytest-benchmark: masking (RFC 6455 section 5.3), implementation x payload size.
+
+The implementations are the ones ``python -m wsfast bench`` compares (discovered
+by ``wsfast._bench.mask``): wsfast's compiled and pure twins, the maskers of the
+installed WebSocket libraries, and copy / memcpy reference rows.  Each size is a
+benchmark group, so ``--benchmark-group-by=group`` (the default) prints every
+implementation of one size side by side.  A library that is not installed shows
+up as a skipped parameter with the reason.  Payloads come from a fixed seed.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from wsfast._bench import SIZES, load_twins, size_name
+from wsfast._bench.mask import KEY, Impl, discover, payload
+
+pytest.importorskip("pytest_benchmark")
+
+TWINS, TWIN_ERRORS = load_twins()
+FOUND = discover(TWINS)
+
+
+def _params(impls: list[Impl]) -> list[object]:
+    """One parameter per implementation; a skipped one per unavailable library."""
+    params: list[object] = [pytest.param(impl, id=impl.id) for impl in impls]
+    if not any(impl.kind == "wsfast-c" for impl in impls):
+        reason = f"wsfast compiled twin: {TWIN_ERRORS.get('c', 'no masking functions')}"
+        marks = pytest.mark.xfail(reason=reason, run=False, strict=True) if os.environ.get(
+            "WSFAST_REQUIRE_EXTENSION") else pytest.mark.skip(reason=reason)
+        params.insert(0, pytest.param(None, id="wsfast-c", marks=marks))
+    for name, why in FOUND.unavailable:
+        params.append(pytest.param(None, id=name.replace(" ", "-"),
+                                   marks=pytest.mark.skip(reason=f"{name}: {why}")))
+    return params
+
+
+_EXPECTED: dict[int, tuple[bytes, bytes]] = {}
+
+
+def _expected(size: int) -> tuple[bytes, bytes]:
+    """(payload, masked payload) of ``size`` bytes, computed once by the pure twin."""
+    if size not in _EXPECTED:
+        data = payload(size)
+        _EXPECTED[size] = data, TWINS["py"]["mask"](data, KEY)  # type: ignore[index]
+    return _EXPECTED[size]
+
+
+def _size_id(size: int) -> str:
+    return size_name(size).replace(" ", "")
+
+
+def _run(benchmark, impl: Impl, size: int, group: str) -> None:  # type: ignore[no-untyped-def]
+    data, masked = _expected(size)
+    prepared = impl.check(data, KEY, masked)
+    benchmark.group = f"{group} {size_name(size)}"
+    benchmark.extra_info["bytes"] = size
+    benchmark.extra_info["kind"] = impl.kind
+    benchmark(prepared.func, *prepared.args)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+@pytest.mark.parametrize("impl", _params(FOUND.mask))
+def test_mask(benchmark, impl: Impl, size: int) -> None:  # type: ignore[no-untyped-def]
+    """New masked bytes from a ``bytes`` payload."""
+    _run(benchmark, impl, size, "mask")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+@pytest.mark.parametrize("impl", _params(FOUND.inplace))
+def test_mask_inplace(benchmark, impl: Impl, size: int) -> None:  # type: ignore[no-untyped-def]
+    """Masking a preallocated ``bytearray`` in place."""
+    _run(benchmark, impl, size, "mask_inplace")

@@ -1,0 +1,571 @@
+"""The embedded benchmark behind ``python -m wsfast bench``.
+
+Standard library only (``time.perf_counter_ns``), so it runs after a plain
+``pip install wsfast``; the pytest-benchmark suites in ``bench/`` reuse the
+implementation discovery of the topic modules.
+
+How it measures
+---------------
+For every case (one implementation at one size) the loop count is calibrated so
+that one sample takes about ``sample_ms`` milliseconds; then ``samples`` samples
+are taken and the median is reported.  The cases of a group are interleaved
+(round-robin, starting at a different case every round), so a burst of noise on
+the machine hits all of them alike.  A case whose single call is slower than its
+whole time budget gets fewer samples (at least one).  The garbage collector is
+off while timing.  Times include the call from Python, as an application sees
+it, plus a minimal loop (an ``itertools.repeat`` ``for`` loop calling a local).
+
+Adding a topic
+--------------
+A topic is a module ``wsfast._bench.<topic>`` for a name in :data:`TOPICS`; the
+runner imports the ones that exist and skips the others.  The module defines::
+
+    TITLE = "UTF-8 validation (RFC 3629)"          # a heading for the report
+
+    def groups(ctx: Context) -> Iterator[Group]:
+        ...
+
+``groups`` yields one :class:`Group` per (row group, size): a group name (for
+example ``"validate"``), the size in bytes, and the :class:`Case` objects to
+time side by side, each an implementation label, a callable with its
+arguments, the bytes one call processes, and its :data:`KINDS` entry.  Use
+``ctx.twins`` for the two wsfast twins (``ctx.twins["py"]`` always;
+``ctx.twins["c"]`` is ``None`` when the compiled twin is missing, and may lack
+the topic's names in a partial build: look them up with ``.get``; the reason is
+in ``ctx.twin_errors["c"]``), ``ctx.sizes`` for the payload sizes, and
+``ctx.unavailable(name, reason)`` for a library that is not installed (printed
+once as one line).  Build each group's buffers inside the generator, just before
+yielding it, so only one group's inputs are alive at a time, and check every
+implementation's result against the pure twin before yielding its case.  The
+table, the ratios and the JSON file are shared: see :mod:`wsfast._bench.mask`
+for a complete topic.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import itertools
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+__all__ = [
+    "KINDS",
+    "QUICK_SIZES",
+    "SIZES",
+    "TOPICS",
+    "Case",
+    "Context",
+    "Group",
+    "Result",
+    "Settings",
+    "environment",
+    "load_topic",
+    "load_twins",
+    "main",
+    "run",
+    "size_name",
+]
+
+#: Topic names, in report order; ``wsfast._bench.<name>`` contributes the rows.
+TOPICS = ("mask", "utf8", "frames")
+
+#: Payload sizes of a full run and of ``--quick``.
+SIZES = (16, 125, 1024, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024)
+QUICK_SIZES = (16, 125, 1024, 64 * 1024)
+
+#: Case kinds and the tag shown in the table.
+KINDS = {
+    "wsfast-c": "wsfast",  # the compiled twin
+    "wsfast-py": "wsfast",  # the pure twin
+    "lib-c": "C",  # another library's compiled code
+    "lib-py": "py",  # another library's pure-Python code
+    "ref": "ref",  # a reference point (copy, memcpy), not a masker
+}
+
+
+@dataclass
+class Case:
+    """One implementation timed in a group: ``func(*args)`` processes ``nbytes``.
+
+    ``keep`` holds objects that must stay alive while the case is timed (for
+    example the buffers behind raw addresses passed in ``args``)."""
+
+    label: str
+    func: Callable[..., object]
+    args: tuple[Any, ...]
+    nbytes: int
+    kind: str
+    keep: Any = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown case kind {self.kind!r}: expected one of {sorted(KINDS)}")
+
+
+@dataclass
+class Group:
+    """Cases compared side by side: one row group (e.g. ``"mask"``) at one size."""
+
+    topic: str
+    name: str
+    size: int
+    cases: list[Case]
+
+
+@dataclass
+class Settings:
+    """How long to measure: one sample is about ``sample_ms``; ``samples`` per case."""
+
+    quick: bool = False
+    sample_ms: float = 20.0
+    samples: int = 5
+    sizes: tuple[int, ...] = SIZES
+
+    @classmethod
+    def for_run(cls, quick: bool) -> Settings:
+        """The defaults of a full run, or of ``--quick`` (a few seconds in all)."""
+        if quick:
+            return cls(quick=True, sample_ms=1.0, samples=3, sizes=QUICK_SIZES)
+        return cls()
+
+
+@dataclass
+class Context:
+    """What a topic's ``groups()`` needs: settings, the twins, a place for notes."""
+
+    settings: Settings
+    twins: dict[str, dict[str, Any] | None]
+    twin_errors: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def quick(self) -> bool:
+        return self.settings.quick
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return self.settings.sizes
+
+    def unavailable(self, name: str, reason: str = "not installed") -> None:
+        """Record that library ``name`` is left out of the comparison, and why."""
+        note = f"{name}: {reason}"
+        if note not in self.notes:
+            self.notes.append(note)
+
+
+@dataclass
+class Result:
+    """The timing of one case: median ns per call over ``samples``."""
+
+    topic: str
+    group: str
+    size: int
+    label: str
+    kind: str
+    nbytes: int
+    loops: int
+    samples_ns: list[float]
+    ratio_pure: float | None = None
+    ratio_best_lib: float | None = None
+    best_lib: str | None = None
+
+    @property
+    def ns_per_call(self) -> float:
+        return statistics.median(self.samples_ns)
+
+    @property
+    def gb_per_s(self) -> float:
+        """Bytes per nanosecond, i.e. GB/s (10**9 bytes per second)."""
+        return self.nbytes / self.ns_per_call if self.ns_per_call > 0 else float("inf")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "group": self.group,
+            "size": self.size,
+            "label": self.label,
+            "kind": self.kind,
+            "nbytes": self.nbytes,
+            "ns_per_call": self.ns_per_call,
+            "gb_per_s": self.gb_per_s,
+            "ratio_pure": self.ratio_pure,
+            "ratio_best_lib": self.ratio_best_lib,
+            "best_lib": self.best_lib,
+            "loops": self.loops,
+            "samples_ns": self.samples_ns,
+        }
+
+
+# -- timing -----------------------------------------------------------------------
+
+_LOOPS: dict[int, Callable[..., int]] = {}
+
+
+def _loop(arity: int) -> Callable[..., int]:
+    """A timing loop calling ``f`` with ``arity`` positional locals (as timeit does)."""
+    loop = _LOOPS.get(arity)
+    if loop is None:
+        names = [f"_a{i}" for i in range(arity)]
+        unpack = f"    {', '.join(names)}, = _args\n" if arity else ""
+        source = (
+            "def loop(_it, _timer, _f, _args):\n"
+            f"{unpack}"
+            "    _t0 = _timer()\n"
+            "    for _ in _it:\n"
+            f"        _f({', '.join(names)})\n"
+            "    return _timer() - _t0\n"
+        )
+        namespace: dict[str, Any] = {}
+        exec(compile(source, f"<wsfast bench loop/{arity}>", "exec"), namespace)
+        loop = _LOOPS[arity] = namespace["loop"]
+    return loop
+
+
+def _time(case: Case, loops: int) -> int:
+    """Nanoseconds for ``loops`` calls of the case."""
+    return _loop(len(case.args))(
+        itertools.repeat(None, loops), time.perf_counter_ns, case.func, case.args
+    )
+
+
+def _calibrate(case: Case, target_ns: float) -> tuple[int, int]:
+    """(loops for one sample of about ``target_ns``, ns of a single call)."""
+    case.func(*case.args)  # warm up: caches, lazily built tables, page faults
+    single = _time(case, 1)
+    loops = 1
+    elapsed = single
+    while elapsed < target_ns / 5:
+        loops = max(loops * 2, int(loops * target_ns / 5 / max(elapsed, 1)))
+        elapsed = _time(case, loops)
+    loops = max(1, round(loops * target_ns / max(elapsed, 1)))
+    return loops, single
+
+
+def _measure(group: Group, settings: Settings) -> list[Result]:
+    """Time every case of a group, interleaved; return them in case order."""
+    target_ns = settings.sample_ms * 1e6
+    budget_ns = target_ns * settings.samples
+    plan: list[tuple[Case, int, int]] = []  # case, loops, samples
+    times: list[list[float]] = []
+    for case in group.cases:
+        loops, single = _calibrate(case, target_ns)
+        samples = settings.samples
+        if loops == 1 and single * samples > budget_ns:
+            # A slow case: as many single calls as fit in the budget, the
+            # calibration call being the first.
+            samples = int(max(1, min(samples, budget_ns // max(single, 1))))
+        plan.append((case, loops, samples))
+        times.append([float(single)] if loops == 1 else [])
+    for round_ in range(max(s for _, _, s in plan)):
+        start = round_ % len(plan)
+        for i in itertools.chain(range(start, len(plan)), range(start)):
+            case, loops, samples = plan[i]
+            if len(times[i]) < samples:
+                times[i].append(_time(case, loops) / loops)
+    return [
+        Result(group.topic, group.name, group.size, case.label, case.kind, case.nbytes,
+               loops, t)
+        for (case, loops, _), t in zip(plan, times, strict=True)
+    ]
+
+
+def _ratios(results: list[Result]) -> None:
+    """Fill in speed ratios (larger is faster): vs the pure twin, vs the best library.
+
+    The compiled twin is compared with the fastest library row of any kind, the
+    pure twin with the fastest pure-Python library row.
+    """
+    pure = next((r for r in results if r.kind == "wsfast-py"), None)
+    for r in results:
+        if pure is not None and r.kind != "ref":
+            r.ratio_pure = pure.ns_per_call / r.ns_per_call
+    for twin, kinds in (("wsfast-c", ("lib-c", "lib-py")), ("wsfast-py", ("lib-py",))):
+        libs = [r for r in results if r.kind in kinds]
+        if not libs:
+            continue
+        best = min(libs, key=lambda r: r.ns_per_call)
+        for r in results:
+            if r.kind == twin:
+                r.ratio_best_lib = best.ns_per_call / r.ns_per_call
+                r.best_lib = best.label
+
+
+# -- report -----------------------------------------------------------------------
+
+
+def size_name(n: int) -> str:
+    """``16 B``, ``64 KiB``, ``16 MiB``: a size as the report shows it."""
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n} B"
+
+
+def _ns(value: float) -> str:
+    if value >= 1e6:
+        return f"{value / 1e6:,.2f} ms"
+    if value >= 1e4:
+        return f"{value / 1e3:,.1f} us"
+    return f"{value:,.1f} ns"
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:,.2f}x"
+
+
+def format_group(results: Sequence[Result], label_width: int = 50) -> str:
+    """The table of one group: time per call, GB/s and the ratios, one row per case.
+
+    Labels are padded to ``label_width`` (or the longest label, if longer).
+    """
+    first = results[0]
+    width = max([label_width] + [len(r.label) for r in results])
+    title = f"{first.group}, {size_name(first.size)}"
+    lines = [
+        f"{title:<{width + 2}} {'':>6} {'time/call':>11} {'GB/s':>8} {'vs py twin':>11} "
+        f"{'vs best lib':>12}"
+    ]
+    for r in results:
+        lines.append(
+            f"  {r.label:<{width}} {KINDS[r.kind]:>6} {_ns(r.ns_per_call):>11} "
+            f"{r.gb_per_s:>8.2f} {_ratio(r.ratio_pure):>11} {_ratio(r.ratio_best_lib):>12}"
+        )
+    return "\n".join(lines)
+
+
+LEGEND = (
+    "time/call: median of the samples; GB/s = 10**9 bytes/s. Ratios are speed-ups "
+    "(>1: faster):\n'vs py twin' against wsfast's pure twin; 'vs best lib' for the "
+    "compiled twin against the fastest\nother library (C or py), for the pure twin "
+    "against the fastest pure-Python library."
+)
+
+
+def environment() -> dict[str, Any]:
+    """Version, twin, SIMD levels and platform: what ``python -m wsfast info`` shows."""
+    import wsfast
+    from wsfast import _codec
+
+    env: dict[str, Any] = {
+        "version": wsfast.__version__,
+        "implementation": wsfast.IMPLEMENTATION,
+        "simd": wsfast.SIMD,
+    }
+    try:
+        mask_c = importlib.import_module("wsfast._mask_c")
+    except ImportError as exc:
+        env["simd_supported"] = None
+        env["compiled_twin"] = f"not available ({exc})"
+    else:
+        env["simd_supported"] = list(mask_c._supported_levels())
+        try:
+            _codec.load_twin("c")
+        except ImportError as exc:
+            env["compiled_twin"] = f"incomplete ({exc})"
+        else:
+            env["compiled_twin"] = "available"
+    env["environment"] = {
+        name: value for name, value in sorted(os.environ.items()) if name.startswith("WSFAST_")
+    }
+    env["python"] = {
+        "implementation": platform.python_implementation(),
+        "version": platform.python_version(),
+        "build": " ".join(platform.python_build()),
+        "compiler": platform.python_compiler(),
+        "gil_enabled": getattr(sys, "_is_gil_enabled", lambda: True)(),
+    }
+    env["platform"] = {
+        "system": platform.platform(),
+        "machine": platform.machine(),
+        "processor": _cpu_name(),
+        "cpus": os.cpu_count(),
+    }
+    return env
+
+
+def _cpu_name() -> str:
+    """The CPU model name when the OS tells it cheaply, else platform.processor()."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+# -- runner -----------------------------------------------------------------------
+
+
+def load_topic(name: str) -> Any | None:
+    """Import ``wsfast._bench.<name>``; ``None`` when this install has no such topic."""
+    if name not in TOPICS:
+        raise ValueError(f"unknown benchmark topic {name!r}: expected one of {', '.join(TOPICS)}")
+    module_name = f"{__name__}.{name}"
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+
+
+def load_twins() -> tuple[dict[str, dict[str, Any] | None], dict[str, str]]:
+    """Both twins' public names (``load_twin``), and why the compiled one is
+    missing or incomplete.
+
+    When some compiled topic module cannot be imported (a partial build), the
+    compiled twin holds the names of the modules that do import, so each topic
+    can still time what exists (a topic looks its own names up); it is ``None``
+    when none imports.
+    """
+    from wsfast import _codec
+
+    twins: dict[str, dict[str, Any] | None] = {"py": _codec.load_twin("py")}
+    errors: dict[str, str] = {}
+    try:
+        twins["c"] = _codec.load_twin("c")
+    except ImportError as exc:
+        partial: dict[str, Any] = {}
+        for topic in _codec.TOPICS:
+            try:
+                module = importlib.import_module(f"wsfast.{topic}_c")
+            except ImportError:
+                continue
+            partial.update((name, getattr(module, name)) for name in module.__all__)
+            partial.setdefault("SIMD", getattr(module, "SIMD", None))
+        twins["c"] = partial or None
+        errors["c"] = f"{'incomplete' if partial else 'not available'} ({exc})"
+    return twins, errors
+
+
+def run(
+    topics: Sequence[str] = TOPICS,
+    settings: Settings | None = None,
+    out: IO[str] | None = None,
+) -> dict[str, Any]:
+    """Run the benchmark of ``topics``, printing each group's table to ``out`` as it
+    completes; return the report (what ``--json`` writes)."""
+    settings = settings or Settings()
+    twins, twin_errors = load_twins()
+    ctx = Context(settings, twins, twin_errors)
+
+    def say(text: str = "") -> None:
+        if out is not None:
+            print(text, file=out, flush=True)
+
+    env = environment()
+    say(
+        f"wsfast {env['version']}: {env['implementation']} twin active, SIMD {env['simd']} "
+        f"(CPU supports: {', '.join(env['simd_supported'] or ['-'])}); "
+        f"{env['python']['implementation']} {env['python']['version']} on "
+        f"{env['platform']['machine']} ({env['platform']['processor']})"
+    )
+    if twins["c"] is None:
+        say(f"wsfast compiled twin: {twin_errors['c']}; showing the pure twin")
+    elif "c" in twin_errors:
+        say(f"wsfast compiled twin: {twin_errors['c']}; timing the compiled modules that import")
+    say(
+        f"{'quick run' if settings.quick else 'full run'}: median of up to {settings.samples} "
+        f"samples of ~{settings.sample_ms:g} ms per case, cases interleaved"
+    )
+    say(LEGEND)
+    started = time.perf_counter()
+    results: list[Result] = []
+    shown_notes = 0
+    for name in topics:
+        module = load_topic(name)
+        if module is None:
+            say(f"\n== {name}: no benchmark in this version")
+            continue
+        say(f"\n== {getattr(module, 'TITLE', name)}")
+        gc_was_enabled = gc.isenabled()
+        for group in module.groups(ctx):
+            while shown_notes < len(ctx.notes):
+                say(f"  {ctx.notes[shown_notes]}")
+                shown_notes += 1
+            gc.collect()
+            gc.disable()
+            try:
+                measured = _measure(group, settings)
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
+            _ratios(measured)
+            results.extend(measured)
+            say()
+            say(format_group(measured))
+        while shown_notes < len(ctx.notes):
+            say(f"  {ctx.notes[shown_notes]}")
+            shown_notes += 1
+    elapsed = time.perf_counter() - started
+    say(f"\n{len(results)} cases in {elapsed:.1f} s")
+    return {
+        "wsfast": env,
+        "settings": {
+            "quick": settings.quick,
+            "sample_ms": settings.sample_ms,
+            "samples": settings.samples,
+            "sizes": list(settings.sizes),
+            "topics": list(topics),
+        },
+        "notes": list(ctx.notes),
+        "elapsed_s": elapsed,
+        "rows": [r.as_dict() for r in results],
+    }
+
+
+def write_json(report: dict[str, Any], path: str) -> None:
+    """Write a report from :func:`run` as JSON (``-`` for standard output)."""
+    text = json.dumps(report, indent=2, sort_keys=False) + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def main(
+    only: Sequence[str] | None = None,
+    quick: bool = False,
+    json_path: str | None = None,
+    samples: int | None = None,
+    sample_ms: float | None = None,
+) -> int:
+    """``python -m wsfast bench``: run, print the tables, optionally write JSON."""
+    topics = list(only) if only else list(TOPICS)
+    for name in topics:
+        if name not in TOPICS:
+            print(f"wsfast bench: unknown topic {name!r} (expected {', '.join(TOPICS)})",
+                  file=sys.stderr)
+            return 2
+        if only and load_topic(name) is None:
+            print(f"wsfast bench: this version of wsfast has no {name!r} benchmark",
+                  file=sys.stderr)
+            return 2
+    settings = Settings.for_run(quick)
+    if samples is not None:
+        if samples < 1:
+            print("wsfast bench: --samples must be at least 1", file=sys.stderr)
+            return 2
+        settings.samples = samples
+    if sample_ms is not None:
+        if sample_ms <= 0:
+            print("wsfast bench: --sample-ms must be positive", file=sys.stderr)
+            return 2
+        settings.sample_ms = sample_ms
+    # With --json - the JSON goes to standard output and the tables to standard error.
+    out = sys.stderr if json_path == "-" else sys.stdout
+    report = run(topics, settings, out)
+    if json_path:
+        write_json(report, json_path)
+    return 0
