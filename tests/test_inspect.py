@@ -252,7 +252,8 @@ def test_open_fragmented_message_is_clean() -> None:
 
 def cli(*args: str, data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "wsfast", "decode", *args],
+        # -I: the installed package, not the source tree in the working directory
+        [sys.executable, "-I", "-m", "wsfast", "decode", *args],
         input=data,
         capture_output=True,
         timeout=60,
