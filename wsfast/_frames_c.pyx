@@ -705,6 +705,30 @@ cdef class _Decoder:
             self._buf = NULL
             self._buf_cap = 0
 
+    cdef list _feed(self, object data):
+        """What feed() does in both decoders: the failed state, borrowing the
+        input, and exc.decoded for what was completed before an error."""
+        cdef Py_buffer view
+        cdef Input inp
+        cdef list done = []
+        self._check_failed()
+        _get_input(data, &view, &inp)
+        try:
+            # One feed at a time per decoder on free-threaded builds (a no-op
+            # elsewhere): the buffers must not change under another feed.
+            with cython.critical_section(self):
+                self._decode(inp.p, inp.n, done)
+        except WebSocketError as exc:
+            self._fail(exc, done)
+            raise
+        finally:
+            _release_input(&view, &inp)
+        return done
+
+    cdef int _decode(self, const uint8_t *p, Py_ssize_t n, list done) except -1:
+        """Consume p[0:n], appending what it completes to done (per decoder)."""
+        return 0
+
     cdef int _check_failed(self) except -1:
         if self._failed_cls is not None:
             raise self._failed_cls(f"decoder failed earlier: {self._failed_reason}")
@@ -772,22 +796,7 @@ cdef class FrameDecoder(_Decoder):
 
     def feed(self, data):
         """feed(data: Buffer) -> list[Frame]: append bytes; the frames they complete."""
-        cdef Py_buffer view
-        cdef Input inp
-        cdef list frames = []
-        self._check_failed()
-        _get_input(data, &view, &inp)
-        try:
-            # One feed at a time per decoder on free-threaded builds (a no-op
-            # elsewhere): the payload buffer must not change under another feed.
-            with cython.critical_section(self):
-                self._decode(inp.p, inp.n, frames)
-        except WebSocketError as exc:
-            self._fail(exc, frames)
-            raise
-        finally:
-            _release_input(&view, &inp)
-        return frames
+        return self._feed(data)
 
     cdef int _decode(self, const uint8_t *p, Py_ssize_t n, list frames) except -1:
         cdef Py_ssize_t pos = 0, take
@@ -876,25 +885,13 @@ cdef class MessageDecoder(_Decoder):
 
     def feed(self, data):
         """feed(data: Buffer) -> list[Message]: append bytes; the messages they complete."""
-        cdef Py_buffer view
-        cdef Input inp
-        cdef list messages = []
-        self._check_failed()
-        _get_input(data, &view, &inp)
-        try:
-            with cython.critical_section(self):  # see FrameDecoder.feed
-                if not self._closed:
-                    self._decode(inp.p, inp.n, messages)
-        except WebSocketError as exc:
-            self._fail(exc, messages)
-            raise
-        finally:
-            _release_input(&view, &inp)
-        return messages
+        return self._feed(data)
 
     cdef int _decode(self, const uint8_t *p, Py_ssize_t n, list out) except -1:
         cdef Py_ssize_t pos = 0, take, used
         cdef Header h
+        if self._closed:
+            return 0  # RFC 6455 section 5.5.1: nothing is read after a CLOSE
         while True:
             if not self._in_payload:
                 if pos >= n:

@@ -458,6 +458,22 @@ class _Decoder:
         exc.decoded = done
         self._failed = (type(exc), str(exc))
 
+    def _feed(self, data: Any) -> list[Any]:
+        """What ``feed`` does in both decoders: the failed state, and
+        ``exc.decoded`` for what was completed before an error."""
+        self._check_failed()
+        view = byte_view(data)
+        done: list[Any] = []
+        try:
+            self._decode(view, done)
+        except WebSocketError as exc:
+            self._fail(exc, done)
+            raise
+        return done
+
+    def _decode(self, view: memoryview, done: list[Any]) -> None:
+        raise NotImplementedError
+
     def _header(
         self,
         view: memoryview,
@@ -507,15 +523,7 @@ class FrameDecoder(_Decoder):
 
     def feed(self, data: Any) -> list[Frame]:
         """Append bytes; return the frames they complete, in order."""
-        self._check_failed()
-        view = byte_view(data)
-        frames: list[Frame] = []
-        try:
-            self._decode(view, frames)
-        except WebSocketError as exc:
-            self._fail(exc, frames)
-            raise
-        return frames
+        return self._feed(data)
 
     def _decode(self, view: memoryview, frames: list[Frame]) -> None:
         pos, end = 0, len(view)
@@ -591,19 +599,11 @@ class MessageDecoder(_Decoder):
 
     def feed(self, data: Any) -> list[Message]:
         """Append bytes; return the messages they complete, control ones included."""
-        self._check_failed()
-        view = byte_view(data)
-        messages: list[Message] = []
-        if self._closed:
-            return messages
-        try:
-            self._decode(view, messages)
-        except WebSocketError as exc:
-            self._fail(exc, messages)
-            raise
-        return messages
+        return self._feed(data)
 
     def _decode(self, view: memoryview, out: list[Message]) -> None:
+        if self._closed:
+            return  # RFC 6455 section 5.5.1: nothing is read after a CLOSE
         pos, end = 0, len(view)
         while True:
             hdr = self._hdr
