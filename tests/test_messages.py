@@ -453,3 +453,12 @@ def test_no_preallocation_of_the_announced_length(twin, decoder):
         dec = twin.MessageDecoder(max_message_size=limit, max_frame_size=limit)
     assert dec.feed(header(BINARY, 1 << 39, key=KEY) + b"abc") == []
     assert dec.feed(b"defg") == []
+
+
+def test_message_data_is_str_or_bytes(twin):
+    """Message data is kept as str, or copied to bytes from any buffer; nothing else."""
+    assert twin.Message(1, "hé").data == "hé"
+    data = twin.Message(2, bytearray(b"\x00\x01")).data
+    assert type(data) is bytes and data == b"\x00\x01"
+    with pytest.raises(TypeError):
+        twin.Message(2, [1, 2])

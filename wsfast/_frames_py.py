@@ -17,7 +17,7 @@ from operator import index
 from typing import Any
 
 from ._buffers import byte_view, key_bytes
-from ._mask_py import _masked, _rotate
+from ._mask_py import _mask_tail, _masked, _rotate
 from ._utf8_py import Utf8Validator
 from .errors import InvalidDataError, MessageTooBigError, ProtocolError, WebSocketError
 from .protocol import FrameHeader, Opcode, is_sendable_close_code
@@ -411,7 +411,8 @@ class Message:
     def __init__(self, opcode: int, data: str | bytes) -> None:
         op = index(opcode)
         self._opcode = _OPCODES.get(op, op)
-        self._data = data
+        # str or bytes only (any buffer is copied to bytes), as the compiled twin.
+        self._data = data if isinstance(data, str) else byte_view(data).tobytes()
 
     opcode = property(lambda self: self._opcode, doc="TEXT, BINARY, CLOSE, PING or PONG.")
     data = property(lambda self: self._data, doc="The payload (str for decoded text).")
@@ -654,13 +655,15 @@ class MessageDecoder(_Decoder):
     def _consume(self, hdr: FrameHeader, chunk: memoryview) -> None:
         """Unmask ``chunk`` of the current payload into its buffer; check text."""
         key = hdr.mask_key
-        data = _masked(chunk, _rotate(key, self._got)) if key is not None else chunk
+        buf = self._control if hdr.opcode >= 8 else self._message
+        start = len(buf)
+        buf += chunk  # then unmasked where it lies: no temporary copies
+        if key is not None:
+            _mask_tail(buf, start, _rotate(key, self._got))
         self._got += len(chunk)
         if hdr.opcode >= 8:
-            self._control += data
             return
-        self._message += data
-        if self._opcode == Opcode.TEXT and not self._utf8.feed(data):
+        if self._opcode == Opcode.TEXT and not self._utf8.feed(buf[start:]):
             raise InvalidDataError("text message is not valid UTF-8")
 
     def _control_done(self, hdr: FrameHeader, out: list[Message]) -> None:
@@ -676,13 +679,14 @@ class MessageDecoder(_Decoder):
     def _message_done(self, out: list[Message]) -> None:
         opcode = self._opcode
         assert opcode is not None  # a data frame opened the message
-        data = bytes(self._message)
         if opcode == Opcode.TEXT:
             if not self._utf8.feed(b"", final=True):
                 raise InvalidDataError("text message ends inside a UTF-8 sequence")
-            message = Message(opcode, str(data, "utf-8") if self._decode_text else data)
-        else:
+            # Decoded straight from the buffer: no intermediate bytes copy.
+            data = str(self._message, "utf-8") if self._decode_text else bytes(self._message)
             message = Message(opcode, data)
+        else:
+            message = Message(opcode, bytes(self._message))
         self._reset_message()
         out.append(message)
 
