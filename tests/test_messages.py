@@ -7,7 +7,6 @@ import array
 import gc
 import mmap
 import sys
-import tracemalloc
 
 import pytest
 
@@ -387,6 +386,7 @@ def test_tiny_fragment_flood_memory_is_bounded(twin):
     twin creates is one), traced bytes (tracemalloc, over the first quarter only:
     it slows the pure twin tenfold) and, loosely, the process RSS.
     """
+    tracemalloc = pytest.importorskip("tracemalloc")  # not on PyPy
     total, size = 1 << 20, 16
     count = total // size
     body = pattern(size)

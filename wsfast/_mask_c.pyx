@@ -149,10 +149,14 @@ cdef class Masker:
         _get_key(key, self._key)
         self._offset = 0
 
+    # Every access to _offset (a Python int) holds the object's critical
+    # section: on free-threaded builds a racing process() could otherwise free
+    # the int being read or replaced.
     @property
     def offset(self):
         """Bytes processed since creation or the last reset()."""
-        return self._offset
+        with cython.critical_section(self):
+            return self._offset
 
     def process(self, data):
         """process(data: Buffer) -> bytes: the next piece of the payload, masked."""
@@ -177,10 +181,11 @@ cdef class Masker:
 
     def reset(self):
         """Start a new payload: the next byte is masked with key byte 0."""
-        self._offset = 0
+        with cython.critical_section(self):
+            self._offset = 0
 
     def __repr__(self):
-        return f"Masker(key={bytes(self._key[:4])!r}, offset={self._offset})"
+        return f"Masker(key={bytes(self._key[:4])!r}, offset={self.offset})"
 
 
 def _mask_at(level, data, key, offset=0):
