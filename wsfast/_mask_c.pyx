@@ -7,6 +7,7 @@
 
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_CheckExact, PyByteArray_GET_SIZE
 from cpython.bytes cimport (
     PyBytes_AS_STRING,
     PyBytes_CheckExact,
@@ -128,6 +129,15 @@ def mask_inplace(buf, key, offset=0):
     cdef uint8_t k[4]
     cdef Py_buffer view
     cdef unsigned phase
+    cdef uint8_t *p
+    if PyByteArray_CheckExact(buf):
+        # The common case, without a buffer export.  Key and offset are read
+        # first: converting them may run Python code that resizes buf.
+        _get_key(key, k)
+        phase = _phase(offset)
+        p = <uint8_t *>PyByteArray_AS_STRING(buf)
+        _run(p, p, PyByteArray_GET_SIZE(buf), k, phase, _level)
+        return
     _get_writable(buf, &view)
     try:
         _get_key(key, k)

@@ -4,22 +4,24 @@
      octet i of the original data ("original-octet-i") with octet at index
      i modulo 4 of the masking key ("masking-key-octet-j")"
 
-Two pure-Python tricks, each the faster one in its size range (measured with
-``python -m wsfast bench``): below a few KiB one big-integer XOR of the whole
-payload; above it four ``bytes.translate`` calls, one per key phase, with
-256-byte XOR tables.
+Two pure-Python tricks, each used where it is the faster one (measured with
+``python -m wsfast bench``): four ``translate`` calls on a bytearray, one per
+key phase, with 256-byte XOR tables, for in-place masking and for new bytes
+from 1 KiB up; below that, for new bytes, one big-integer XOR of the payload.
 """
 
 from __future__ import annotations
 
+from operator import index
 from typing import Any
 
 from ._buffers import byte_view, key_bytes, writable_byte_view
 
 __all__ = ["mask", "mask_inplace", "Masker"]
 
-#: At and above this size the translate-table kernel beats the integer XOR.
-_TRANSLATE_FROM = 8192
+#: At and above this size the translate-table kernel beats the integer XOR
+#: for a new ``bytes`` result (``mask``, ``Masker.process``).
+_TRANSLATE_FROM = 1024
 
 #: _XOR_TABLES[k] maps every byte b to b ^ k (built lazily, 256 bytes each).
 _XOR_TABLES: dict[int, bytes] = {}
@@ -38,6 +40,24 @@ def _rotate(key: bytes, phase: int) -> bytes:
     return key[phase:] + key[:phase] if phase else key
 
 
+def _xor_bytearray(buf: bytearray, key: bytes, start: int = 0) -> None:
+    """XOR ``buf[start:]`` in place: one ``translate`` per key phase.
+
+    Strided slices of a bytearray are copied by ``memcpy``-like loops in C,
+    so this runs at memory speed for pure Python; a strided memoryview slice
+    would go element by element (about 5x slower)."""
+    tables = _XOR_TABLES
+    k0, k1, k2, k3 = key
+    t0 = tables.get(k0) or _xor_table(k0)
+    t1 = tables.get(k1) or _xor_table(k1)
+    t2 = tables.get(k2) or _xor_table(k2)
+    t3 = tables.get(k3) or _xor_table(k3)
+    buf[start::4] = buf[start::4].translate(t0)
+    buf[start + 1 :: 4] = buf[start + 1 :: 4].translate(t1)
+    buf[start + 2 :: 4] = buf[start + 2 :: 4].translate(t2)
+    buf[start + 3 :: 4] = buf[start + 3 :: 4].translate(t3)
+
+
 def _masked(data: Any, key: bytes) -> bytes:
     """``data`` (bytes or a byte view) XOR the repeated ``key``, as new bytes."""
     n = len(data)
@@ -46,26 +66,13 @@ def _masked(data: Any, key: bytes) -> bytes:
         value = int.from_bytes(data, "little") ^ int.from_bytes(pattern, "little")
         return value.to_bytes(n, "little")
     out = bytearray(data)
-    # Read the strided slices from the bytearray copy: slicing a memoryview
-    # with a step and copying it to bytes goes element by element (~5x slower).
-    _translate_into(out, out, key)
+    _xor_bytearray(out, key)
     return bytes(out)
-
-
-def _translate_into(out: Any, data: Any, key: bytes) -> None:
-    """Write ``data ^ key`` into the same-sized writable byte buffer ``out``."""
-    for j in range(4):
-        out[j::4] = bytes(data[j::4]).translate(_xor_table(key[j]))
 
 
 def _mask_tail(buf: bytearray, start: int, key: bytes) -> None:
     """XOR ``buf[start:]`` in place with the repeated ``key``."""
-    n = len(buf) - start
-    if n < _TRANSLATE_FROM:
-        buf[start:] = _masked(buf[start:], key)
-        return
-    for j in range(4):
-        buf[start + j :: 4] = buf[start + j :: 4].translate(_xor_table(key[j]))
+    _xor_bytearray(buf, key, start)
 
 
 def mask(data: Any, key: Any) -> bytes:
@@ -76,28 +83,35 @@ def mask(data: Any, key: Any) -> bytes:
 
 
 def _phase(offset: Any) -> int:
-    from operator import index
-
     value: int = index(offset)
     if value < 0:
         raise ValueError(f"offset must be >= 0, got {value}")
     return value & 3
 
 
-def _mask_view(view: memoryview, key: bytes) -> None:
-    if len(view) < _TRANSLATE_FROM:
-        view[:] = _masked(view, key)
-    else:
-        _translate_into(view, view, key)
+def _mask_writable(buf: Any, key: bytes) -> None:
+    """XOR a writable buffer in place (``key`` already rotated to its phase)."""
+    if type(buf) is bytearray:
+        if buf:
+            _xor_bytearray(buf, key)
+        return
+    view = writable_byte_view(buf)
+    if len(view):
+        # Through a bytearray copy: strided slices of it are fast (see above).
+        work = bytearray(view)
+        _xor_bytearray(work, key)
+        view[:] = work
 
 
 def mask_inplace(buf: Any, key: Any, offset: int = 0) -> None:
     """XOR ``buf`` in place with ``key``, starting at key phase ``offset % 4``."""
-    view = writable_byte_view(buf)
-    key = key_bytes(key)
-    phase = _phase(offset)
-    if len(view):
-        _mask_view(view, _rotate(key, phase))
+    if type(buf) is not bytearray:
+        writable_byte_view(buf)  # the buffer's errors come before the key's
+    if type(key) is not bytes or len(key) != 4:
+        key = key_bytes(key)
+    if type(offset) is not int or offset:
+        key = _rotate(key, _phase(offset))
+    _mask_writable(buf, key)
 
 
 class Masker:
@@ -124,10 +138,9 @@ class Masker:
 
     def process_inplace(self, buf: Any) -> None:
         """Mask the next piece of the payload in place."""
-        view = writable_byte_view(buf)
-        if len(view):
-            _mask_view(view, _rotate(self._key, self._offset))
-        self._offset += len(view)
+        n = len(buf) if type(buf) is bytearray else len(writable_byte_view(buf))
+        _mask_writable(buf, _rotate(self._key, self._offset))
+        self._offset += n
 
     def reset(self) -> None:
         """Start a new payload: the next byte is masked with key byte 0."""
