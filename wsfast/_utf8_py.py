@@ -1,62 +1,142 @@
-"""Pure-Python twin of UTF-8 validation (RFC 3629, as strict as bytes.decode)."""
+"""Pure-Python twin of UTF-8 validation (RFC 3629; RFC 6455 section 8.1).
+
+    "When an endpoint is to interpret a byte stream as UTF-8 but finds that
+     the byte stream is not, in fact, a valid UTF-8 stream, that endpoint
+     MUST _Fail the WebSocket Connection_."  (RFC 6455 section 8.1)
+
+Valid means exactly what ``bytes.decode("utf-8")`` accepts (RFC 3629 section 4,
+strict): no overlong forms, no surrogates U+D800..U+DFFF, nothing above
+U+10FFFF.  The interpreter's own decoder is therefore the check, run through
+``codecs.utf_8_decode``, which takes any buffer without copying it and, with
+``final=False``, reports how many bytes form complete code points.
+
+The one thing the decoder does not do for us is failing fast: with
+``final=False`` CPython keeps ``ED A0`` (the start of a surrogate) pending
+instead of rejecting it, although no byte can follow that makes it valid.  So
+the bytes left pending at the end of a feed are checked here as a prefix,
+against the table of well-formed sequences (RFC 3629 section 4)::
+
+    C2..DF  80..BF
+    E0      A0..BF  80..BF
+    E1..EC  80..BF  80..BF
+    ED      80..9F  80..BF
+    EE..EF  80..BF  80..BF
+    F0      90..BF  80..BF  80..BF
+    F1..F3  80..BF  80..BF  80..BF
+    F4      80..8F  80..BF  80..BF
+"""
 
 from __future__ import annotations
 
-import codecs
+from codecs import utf_8_decode
 from typing import Any
 
 from ._buffers import byte_view
 
 __all__ = ["validate_utf8", "Utf8Validator"]
 
-_IncrementalDecoder = codecs.getincrementaldecoder("utf-8")
+#: Allowed range of the second byte of a sequence, by lead byte, where it is
+#: narrower than 80..BF (RFC 3629 section 4).
+_SECOND_BYTE = {0xE0: (0xA0, 0xBF), 0xED: (0x80, 0x9F), 0xF0: (0x90, 0xBF), 0xF4: (0x80, 0x8F)}
+
+
+def _valid_prefix(tail: bytes) -> bool:
+    """Whether ``tail`` (what the decoder left pending: the start of a single
+    code point, 1 to 3 bytes) can still be completed into a valid sequence."""
+    lead = tail[0]
+    length = 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4
+    if not 0xC2 <= lead <= 0xF4 or len(tail) >= length:
+        return False
+    if len(tail) >= 2:
+        low, high = _SECOND_BYTE.get(lead, (0x80, 0xBF))
+        if not low <= tail[1] <= high:
+            return False
+    return len(tail) < 3 or 0x80 <= tail[2] <= 0xBF
 
 
 def validate_utf8(data: Any) -> bool:
     """True exactly when ``bytes(data).decode("utf-8")`` would succeed."""
-    if type(data) is not bytes:
+    kind = type(data)
+    if kind is bytes or kind is bytearray:
+        if data.isascii():  # a C loop over machine words: the common case, fast
+            return True
+    else:
         data = byte_view(data)
     try:
-        str(data, "utf-8")
+        utf_8_decode(data, "strict", True)
     except UnicodeDecodeError:
         return False
     return True
 
 
 class Utf8Validator:
-    """Incremental, fail-fast validator for text arriving in fragments."""
+    """Incremental, fail-fast validator for a text message arriving in fragments.
 
-    __slots__ = ("_decoder", "_failed")
+    The state is the 0..3 bytes of a code point cut by the end of the last
+    feed (always a valid prefix), and whether the stream has failed.
+    """
+
+    __slots__ = ("_pending", "_failed")
 
     def __init__(self) -> None:
-        self._decoder = _IncrementalDecoder()
+        self._pending = b""
         self._failed = False
 
     def feed(self, data: Any, final: bool = False) -> bool:
-        """False as soon as the bytes so far cannot start valid UTF-8 (sticky)."""
-        if type(data) is not bytes:
+        """Add the next bytes; ``False`` as soon as the bytes fed so far cannot
+        begin valid UTF-8, and from then on until :meth:`reset`.  With
+        ``final=True`` the stream must also end on a code-point boundary; the
+        state is kept either way."""
+        kind = type(data)
+        if kind is not bytes and kind is not bytearray:
             data = byte_view(data)
+            kind = memoryview
         if self._failed:
             return False
+        final = bool(final)
+        pending = self._pending
+        if pending:
+            # Finish the code point cut by the previous feed: it needs at most
+            # three more bytes, so only those are copied, never the fragment.
+            head = pending + bytes(data[:3])
+            try:
+                _, used = utf_8_decode(head, "strict", False)
+            except UnicodeDecodeError:
+                return self._fail()
+            if used == 0:
+                # Still cut: then all of ``data`` is in ``head``.
+                if final or not _valid_prefix(head):
+                    return self._fail()
+                self._pending = head
+                return True
+            data = memoryview(data)[used - len(pending) :]
+            kind = memoryview
+        elif kind is not memoryview and data.isascii():
+            return True
         try:
-            self._decoder.decode(data, bool(final))
+            _, used = utf_8_decode(data, "strict", final)
         except UnicodeDecodeError:
-            self._failed = True
-            return False
-        # CPython's decoder waits for the third byte before rejecting a
-        # surrogate (ED A0..BF): a valid prefix must rule it out now.
-        pending = self._decoder.getstate()[0]
-        if len(pending) >= 2 and pending[0] == 0xED and pending[1] >= 0xA0:
-            self._failed = True
-            return False
+            return self._fail()
+        if used == len(data):
+            self._pending = b""
+        else:
+            tail = bytes(data[used:])
+            if not _valid_prefix(tail):
+                return self._fail()
+            self._pending = tail
         return True
+
+    def _fail(self) -> bool:
+        self._failed = True
+        self._pending = b""
+        return False
 
     @property
     def complete(self) -> bool:
-        """The bytes so far are valid and end on a code-point boundary."""
-        return not self._failed and not self._decoder.getstate()[0]
+        """The bytes fed so far are valid and end on a code-point boundary."""
+        return not self._failed and not self._pending
 
     def reset(self) -> None:
-        """Forget everything fed so far."""
-        self._decoder.reset()
+        """Forget everything fed so far: the next byte starts a new text."""
+        self._pending = b""
         self._failed = False

@@ -195,6 +195,7 @@ class Result:
             "kind": self.kind,
             "nbytes": self.nbytes,
             "ns_per_call": self.ns_per_call,
+            "min_ns_per_call": min(self.samples_ns),
             "gb_per_s": self.gb_per_s,
             "ratio_pure": self.ratio_pure,
             "ratio_best_lib": self.ratio_best_lib,

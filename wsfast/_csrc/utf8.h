@@ -23,10 +23,12 @@
  * In Less Than One Instruction Per Byte" (Software: Practice and Experience,
  * 2021) for SSSE3/SSE4.1, AVX2, AVX-512 (F+BW) and NEON.
  *
- * No kernel reads outside [p, p + n): the last partial block is copied into
- * a zero-padded local block (or loaded with a fault-suppressing masked load
- * on AVX-512).  Zero padding is ASCII, so a sequence cut short by the end of
- * the input is reported by the padding byte that follows it.
+ * No kernel reads outside [p, p + n).  The last partial block is either the
+ * last full block of the input, overlapping bytes already checked, or, for
+ * inputs shorter than two blocks, a copy in a zero-padded local block (on
+ * AVX-512 a fault-suppressing masked load).  Zero padding is ASCII, so a
+ * sequence cut short by the end of the input is reported by the padding byte
+ * that follows it.
  *
  * Plain C99, no Python.h.  Everything is `static inline` so that a file using
  * only part of the interface compiles without unused-function warnings.
@@ -264,6 +266,16 @@ static const uint8_t wsf_utf8_incomplete_max[64] = {
     0xF0 - 1, 0xE0 - 1, 0xC0 - 1,
 };
 
+/* Byte-shift indexes for a table lookup (pshufb / tbl): loading 16 bytes at
+ * offset s gives idx[j] = j + s - 16, or 0x80 (a zero byte) where that is
+ * negative.  Shuffling a block with them moves its last 16 - s bytes to the
+ * top: the "bytes before" of a block starting s bytes later. */
+static const uint8_t wsf_utf8_shift_idx[32] = {
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+};
+
 /* Recorded by wsf_utf8_init: pshufb (SSSE3) is not in the x86-64 baseline. */
 static int wsf_utf8_x86_base_ok = 0;
 
@@ -326,18 +338,32 @@ static inline int wsf_utf8_valid_sse(const uint8_t *p, size_t n)
         inc = _mm_subs_epu8(d, k.max);
         prev = d;
     }
-    for (; i < n; i += 16) {
+    for (; n - i >= 16; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(p + i));
+        err = _mm_or_si128(err, wsf_utf8_sse_check(&k, a, prev));
+        inc = _mm_subs_epu8(a, k.max);
+        prev = a;
+    }
+    if (i < n) {
+        /* The last 16 bytes, overlapping bytes already checked: checking a
+         * byte twice, with its real predecessors, changes nothing, and this
+         * avoids copying (a copy costs a store-to-load stall). */
         __m128i a;
-        if (i + 16 <= n) {
-            a = _mm_loadu_si128((const __m128i *)(p + i));
+        if (n >= 32) {
+            prev = _mm_loadu_si128((const __m128i *)(p + n - 32));
+            a = _mm_loadu_si128((const __m128i *)(p + n - 16));
+        } else if (n > 16) {
+            /* prev holds p[0..16): shift the bytes before p[n - 16] to its top. */
+            prev = _mm_shuffle_epi8(
+                prev, _mm_loadu_si128((const __m128i *)(wsf_utf8_shift_idx + (n - 16))));
+            a = _mm_loadu_si128((const __m128i *)(p + n - 16));
         } else {
             uint8_t pad[16] = {0};
-            memcpy(pad, p + i, n - i);
+            memcpy(pad, p, n);
             a = _mm_loadu_si128((const __m128i *)pad);
         }
         err = _mm_or_si128(err, wsf_utf8_sse_check(&k, a, prev));
         inc = _mm_subs_epu8(a, k.max);
-        prev = a;
     }
     err = _mm_or_si128(err, inc);
     return _mm_testz_si128(err, err);
@@ -376,6 +402,9 @@ static inline int wsf_utf8_valid_avx2(const uint8_t *p, size_t n)
     __m256i prev = _mm256_setzero_si256(), inc = _mm256_setzero_si256();
     __m256i err = _mm256_setzero_si256();
     size_t i = 0;
+    /* Below two blocks the SSE kernel's overlapping tail beats padding one. */
+    if (n < 64 && wsf_utf8_x86_base_ok)
+        return wsf_utf8_valid_sse(p, n);
     k.t1h = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)wsf_utf8_t1_high));
     k.t1l = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)wsf_utf8_t1_low));
     k.t2h = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)wsf_utf8_t2_high));
@@ -395,10 +424,19 @@ static inline int wsf_utf8_valid_avx2(const uint8_t *p, size_t n)
         inc = _mm256_subs_epu8(b, k.max);
         prev = b;
     }
-    for (; i < n; i += 32) {
+    if (n - i >= 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(p + i));
+        err = _mm256_or_si256(err, wsf_utf8_avx2_check(&k, a, prev));
+        inc = _mm256_subs_epu8(a, k.max);
+        prev = a;
+        i += 32;
+    }
+    if (i < n) {
         __m256i a;
-        if (i + 32 <= n) {
-            a = _mm256_loadu_si256((const __m256i *)(p + i));
+        if (n >= 64) {
+            /* Overlapping last block, as in the SSE kernel. */
+            prev = _mm256_loadu_si256((const __m256i *)(p + n - 64));
+            a = _mm256_loadu_si256((const __m256i *)(p + n - 32));
         } else {
             uint8_t pad[32] = {0};
             memcpy(pad, p + i, n - i);
@@ -406,7 +444,6 @@ static inline int wsf_utf8_valid_avx2(const uint8_t *p, size_t n)
         }
         err = _mm256_or_si256(err, wsf_utf8_avx2_check(&k, a, prev));
         inc = _mm256_subs_epu8(a, k.max);
-        prev = a;
     }
     err = _mm256_or_si256(err, inc);
     return _mm256_testz_si256(err, err);
@@ -539,18 +576,29 @@ static inline int wsf_utf8_valid_neon(const uint8_t *p, size_t n)
         inc = vqsubq_u8(d, k.max);
         prev = d;
     }
-    for (; i < n; i += 16) {
+    for (; n - i >= 16; i += 16) {
+        uint8x16_t a = vld1q_u8(p + i);
+        err = vorrq_u8(err, wsf_utf8_neon_check(&k, a, prev));
+        inc = vqsubq_u8(a, k.max);
+        prev = a;
+    }
+    if (i < n) {
+        /* Overlapping last block, as in the SSE kernel (tbl gives 0 for the
+         * out-of-range 0x80 indexes, like pshufb). */
         uint8x16_t a;
-        if (i + 16 <= n) {
-            a = vld1q_u8(p + i);
+        if (n >= 32) {
+            prev = vld1q_u8(p + n - 32);
+            a = vld1q_u8(p + n - 16);
+        } else if (n > 16) {
+            prev = vqtbl1q_u8(prev, vld1q_u8(wsf_utf8_shift_idx + (n - 16)));
+            a = vld1q_u8(p + n - 16);
         } else {
             uint8_t pad[16] = {0};
-            memcpy(pad, p + i, n - i);
+            memcpy(pad, p, n);
             a = vld1q_u8(pad);
         }
         err = vorrq_u8(err, wsf_utf8_neon_check(&k, a, prev));
         inc = vqsubq_u8(a, k.max);
-        prev = a;
     }
     err = vorrq_u8(err, inc);
     return vmaxvq_u8(err) == 0;
@@ -563,12 +611,15 @@ static inline int wsf_utf8_valid_neon(const uint8_t *p, size_t n)
 /* ------------------------------------------------------------------------ */
 
 /* Below this many bytes the scalar kernel wins: the SIMD kernels pay for
- * loading their tables and for padding a partial block. */
+ * loading their tables and for a partial last block (measured: 2-4 ns for
+ * 8..15 bytes of ASCII scalar, 5-12 ns SIMD).  Tests build with 1 to send
+ * every input through the SIMD kernels. */
 #ifndef WSF_UTF8_SIMD_FROM
 #define WSF_UTF8_SIMD_FROM 16
 #endif
 
-/* Call once at module init with wsf_detect()'s result. */
+/* Call once at module init with wsf_detect()'s result (records SSSE3 and
+ * SSE4.1, which the x86 base-level kernel needs beyond SSE2). */
 static inline void wsf_utf8_init(const wsf_cpu_features *f)
 {
     wsf_utf8_x86_base_ok = (f->ssse3 && f->sse41) ? 1 : 0;
@@ -635,8 +686,12 @@ static inline size_t wsf_utf8_cut_point(const uint8_t *p, size_t n)
     return n;
 }
 
-static inline int wsf_utf8_stream_feed(wsf_utf8_stream *s, const uint8_t *p, size_t n, int final,
-                                int level)
+/* Feed the next n bytes.  1 while everything fed since the reset is a prefix
+ * of valid UTF-8, 0 as soon as it cannot be (fail fast: "\xed\xa0" already is
+ * a surrogate).  With `final` the stream must also end on a code-point
+ * boundary; the state is kept either way.  Once 0, always 0 until reset. */
+static inline int wsf_utf8_stream_feed(wsf_utf8_stream *s, const uint8_t *p, size_t n,
+                                       int final, int level)
 {
     uint32_t st = s->state;
     size_t i = 0, cut;
@@ -659,6 +714,7 @@ static inline int wsf_utf8_stream_feed(wsf_utf8_stream *s, const uint8_t *p, siz
     return st != WSF_U8_REJ;
 }
 
+/* 1 when not failed and the bytes so far end on a code-point boundary. */
 static inline int wsf_utf8_stream_complete(const wsf_utf8_stream *s)
 {
     return s->state == WSF_U8_ACC;
