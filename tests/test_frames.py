@@ -839,3 +839,13 @@ def test_keyword_only_parameters(twin):
         twin.encode_frame(BINARY, b"x", False)
     with pytest.raises(TypeError):
         twin.FrameEncoder().text("x", False)
+
+
+def test_frames_and_messages_pickle(twin):
+    """Decoded values survive pickling (for multiprocessing and caches)."""
+    import pickle
+
+    frame = twin.Frame(2, b"\x00\x01", fin=False, rsv1=True)
+    assert pickle.loads(pickle.dumps(frame)) == frame
+    for message in (twin.Message(1, "hé"), twin.Message(2, b"\xff")):
+        assert pickle.loads(pickle.dumps(message)) == message

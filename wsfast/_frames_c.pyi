@@ -1,6 +1,6 @@
 """Stub of the compiled frame-codec twin (same surface as _frames_py)."""
 
-from typing import Any
+from typing import Any, final
 
 from .protocol import FrameHeader
 
@@ -44,6 +44,7 @@ def encode_frame(
 def parse_close(payload: Any) -> tuple[int | None, str]: ...
 def encode_close(code: int | None = 1000, reason: str = "") -> bytes: ...
 
+@final
 class FrameEncoder:
     @property
     def client(self) -> bool: ...
@@ -56,6 +57,7 @@ class FrameEncoder:
     def pong(self, data: Any = b"") -> bytes: ...
     def close(self, code: int | None = 1000, reason: str = "") -> bytes: ...
 
+@final
 class Frame:
     @property
     def opcode(self) -> int: ...
@@ -80,6 +82,7 @@ class Frame:
         rsv3: bool = False,
     ) -> None: ...
 
+@final
 class Message:
     @property
     def opcode(self) -> int: ...
@@ -87,6 +90,7 @@ class Message:
     def data(self) -> str | bytes: ...
     def __init__(self, opcode: int, data: str | bytes) -> None: ...
 
+@final
 class FrameDecoder:
     def __init__(
         self,
@@ -99,6 +103,7 @@ class FrameDecoder:
     ) -> None: ...
     def feed(self, data: Any) -> list[Frame]: ...
 
+@final
 class MessageDecoder:
     def __init__(
         self,

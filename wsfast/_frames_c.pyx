@@ -348,11 +348,20 @@ cdef class Frame:
     def __hash__(self):
         return hash(self._key())
 
+    def __reduce__(self):
+        return (_restore_frame, (self.opcode, self.payload, self.fin, self.rsv1, self.rsv2,
+                                 self.rsv3))
+
     def __repr__(self):
         bits = "".join(f", {n}=True" for n, v in
                        (("rsv1", self.rsv1), ("rsv2", self.rsv2), ("rsv3", self.rsv3)) if v)
         return (f"Frame({_opcode_name(self.opcode)}, fin={self.fin}{bits}, "
                 f"payload=<{len(self.payload)} bytes>)")
+
+
+def _restore_frame(opcode, payload, fin, rsv1, rsv2, rsv3):
+    """Unpickle a Frame (its flags are keyword-only)."""
+    return Frame(opcode, payload, fin=fin, rsv1=rsv1, rsv2=rsv2, rsv3=rsv3)
 
 
 cdef inline Frame _new_frame(Header *h, bytes payload):
@@ -385,6 +394,9 @@ cdef class Message:
 
     def __hash__(self):
         return hash((self.opcode, self.data))
+
+    def __reduce__(self):
+        return (Message, (self.opcode, self.data))
 
     def __repr__(self):
         return (f"Message({_opcode_name(self.opcode)}, "
@@ -603,6 +615,7 @@ def encode_close(code=1000, reason=""):
 # --- encoder ----------------------------------------------------------------
 
 @cython.final
+@cython.auto_pickle(False)
 cdef class FrameEncoder:
     """FrameEncoder(*, client: bool = False)
 
@@ -698,6 +711,7 @@ cdef class FrameEncoder:
 
 # --- decoders ---------------------------------------------------------------
 
+@cython.auto_pickle(False)
 cdef class _Decoder:
     """What both decoders share: pending header bytes, limits, the failed state."""
 

@@ -392,10 +392,20 @@ class Frame:
     def __hash__(self) -> int:
         return hash(self._key())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_frame, self._key())
+
     def __repr__(self) -> str:
         name = _opcode_name(self._opcode)
         bits = "".join(f", {n}=True" for n in ("rsv1", "rsv2", "rsv3") if getattr(self, n))
         return f"Frame({name}, fin={self._fin}{bits}, payload=<{len(self._payload)} bytes>)"
+
+
+def _restore_frame(
+    opcode: int, fin: bool, rsv1: bool, rsv2: bool, rsv3: bool, payload: bytes
+) -> Frame:
+    """Unpickle a Frame (its flags are keyword-only)."""
+    return Frame(opcode, payload, fin=fin, rsv1=rsv1, rsv2=rsv2, rsv3=rsv3)
 
 
 def _opcode_name(opcode: int) -> str:
@@ -424,6 +434,9 @@ class Message:
 
     def __hash__(self) -> int:
         return hash((self._opcode, self._data))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Message, (self._opcode, self._data))
 
     def __repr__(self) -> str:
         kind = type(self._data).__name__

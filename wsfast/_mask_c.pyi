@@ -1,6 +1,6 @@
 """Stub of the compiled masking twin (same surface as _mask_py)."""
 
-from typing import Any
+from typing import Any, final
 
 __all__ = ["mask", "mask_inplace", "Masker"]
 
@@ -9,6 +9,7 @@ SIMD: str
 def mask(data: Any, key: Any) -> bytes: ...
 def mask_inplace(buf: Any, key: Any, offset: int = 0) -> None: ...
 
+@final
 class Masker:
     def __init__(self, key: Any) -> None: ...
     @property

@@ -147,6 +147,8 @@ def mask_inplace(buf, key, offset=0):
         PyBuffer_Release(&view)
 
 
+@cython.final
+@cython.auto_pickle(False)
 cdef class Masker:
     """Masker(key: Buffer)
 

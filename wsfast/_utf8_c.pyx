@@ -74,6 +74,7 @@ def _validate_utf8_at(level, data):
 
 
 @cython.final
+@cython.auto_pickle(False)
 cdef class Utf8Validator:
     """Incremental, fail-fast validator for a text message arriving in fragments."""
 
