@@ -422,7 +422,7 @@ class Message:
         op = index(opcode)
         self._opcode = _OPCODES.get(op, op)
         # str or bytes only (any buffer is copied to bytes), as the compiled twin.
-        self._data = data if isinstance(data, str) else byte_view(data).tobytes()
+        self._data = data if isinstance(data, (str, bytes)) else byte_view(data).tobytes()
 
     opcode = property(lambda self: self._opcode, doc="TEXT, BINARY, CLOSE, PING or PONG.")
     data = property(lambda self: self._data, doc="The payload (str for decoded text).")
