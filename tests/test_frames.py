@@ -14,13 +14,7 @@ import pytest
 
 import wsfast
 from helpers import (
-    chunk_at,
-    chunk_bytewise,
     chunk_random,
-    chunk_whole,
-    check_vector,
-    decoder_for,
-    feed_chunks,
     frame_tuple,
 )
 from vectors import (
@@ -30,7 +24,6 @@ from vectors import (
     CONT,
     CONTROL_OPCODES,
     DATA_OPCODES,
-    FRAME_VECTORS,
     HEADER_VECTORS,
     KEY,
     PING,
@@ -603,54 +596,6 @@ def test_frame_repr(twin, op):
 # FrameDecoder: the named vectors, fed every way
 # ---------------------------------------------------------------------------
 
-def _ids(vs):
-    return [v.name for v in vs]
-
-
-@pytest.mark.parametrize("v", FRAME_VECTORS, ids=_ids(FRAME_VECTORS))
-def test_frame_vector_whole(twin, v):
-    out = check_vector(twin, v, chunk_whole(v.data), "whole")
-    if v.error is not None:
-        # fed whole, exc.decoded holds every frame before the violation
-        assert out.per_feed[-1][3] == list(v.expect)
-
-
-@pytest.mark.parametrize("v", FRAME_VECTORS, ids=_ids(FRAME_VECTORS))
-def test_frame_vector_bytewise(twin, v):
-    check_vector(twin, v, chunk_bytewise(v.data), "byte by byte")
-
-
-@pytest.mark.parametrize("v", FRAME_VECTORS, ids=_ids(FRAME_VECTORS))
-def test_frame_vector_random_splits(twin, v):
-    for seed in range(4):
-        check_vector(twin, v, chunk_random(v.data, (v.name, seed)), f"in random pieces (seed {seed})")
-
-
-SMALL_FRAME_VECTORS = [v for v in FRAME_VECTORS if len(v.data) <= 300]
-
-
-@pytest.mark.parametrize("v", SMALL_FRAME_VECTORS, ids=_ids(SMALL_FRAME_VECTORS))
-def test_frame_vector_every_split_point(twin, v):
-    for cut in range(len(v.data) + 1):
-        check_vector(twin, v, chunk_at(v.data, [cut]), f"split at {cut}")
-
-
-ERROR_FRAME_VECTORS = [v for v in FRAME_VECTORS if v.error is not None]
-
-
-@pytest.mark.parametrize("v", ERROR_FRAME_VECTORS, ids=_ids(ERROR_FRAME_VECTORS))
-def test_frame_vector_error_timing(twin, v):
-    """Raised as soon as the bytes that show it are present, not before."""
-    dec, convert = decoder_for(twin, v)
-    out = feed_chunks(dec, [v.data[: v.clean_until]], convert)
-    assert out.error is None, f"{v.name}: {v.clean_until} bytes do not show the violation yet"
-    dec, convert = decoder_for(twin, v)
-    out = feed_chunks(dec, [v.data[: v.raise_by]], convert)
-    assert out.error is v.error, f"{v.name}: {v.raise_by} bytes show it ({v.reason})"
-    # ...also when the bytes before arrived in an earlier feed
-    dec, convert = decoder_for(twin, v)
-    out = feed_chunks(dec, [v.data[: v.clean_until], v.data[v.clean_until : v.raise_by]], convert)
-    assert out.error is v.error and out.failed_at == v.raise_by, v.name
 
 
 # ---------------------------------------------------------------------------

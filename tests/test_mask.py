@@ -6,6 +6,9 @@ import array
 import mmap
 import os
 import random
+import subprocess
+import sys
+import textwrap
 
 import pytest
 from hypothesis import given, settings
@@ -112,7 +115,7 @@ def test_inplace_misaligned_every_level(twin):
 )
 def test_masker_random_chunkings(twin, data, key, cuts):
     cuts = sorted({c for c in cuts if c <= len(data)} | {0, len(data)})
-    pieces = [data[a:b] for a, b in zip(cuts, cuts[1:])]
+    pieces = [data[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
     want = reference_mask(data, key)
 
     masker = twin.Masker(key)
@@ -257,3 +260,38 @@ def test_large_payload_releases_nothing_wrong(twin):
     assert got[:1000] == reference_mask(data[:1000], KEY)
     assert got[-1003:] == reference_mask(data[-1003:], KEY, len(data) - 1003)
     assert twin.mask(got, KEY) == data
+
+
+def test_inplace_bytearray_is_pinned_while_detached(twin):
+    """A big bytearray stays exported while the kernel runs without the GIL.
+
+    Another thread resizing it must get BufferError, never free the memory the
+    kernel writes (a crash, so the check runs in a child process)."""
+    if twin.name != "c":
+        pytest.skip("the pure twin never releases the GIL")
+    code = textwrap.dedent("""
+        import threading
+        from wsfast._mask_c import mask_inplace
+        N = 64 << 20
+        buf = bytearray(N)
+        stop = False
+        refused = 0
+        def resizer():
+            global refused
+            while not stop:
+                try:
+                    buf.clear()
+                    buf.extend(bytes(N))
+                except BufferError:
+                    refused += 1
+        t = threading.Thread(target=resizer)
+        t.start()
+        for _ in range(100):
+            mask_inplace(buf, b"abcd")
+        stop = True
+        t.join()
+        print(refused)
+    """)
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"crashed: exit {proc.returncode}\n{proc.stderr}"
+    assert int(proc.stdout) > 0  # resizes were refused: the buffer was exported

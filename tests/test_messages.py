@@ -11,13 +11,7 @@ import sys
 import pytest
 
 from helpers import (
-    chunk_at,
-    chunk_bytewise,
     chunk_random,
-    chunk_whole,
-    check_vector,
-    decoder_for,
-    feed_chunks,
     message_tuple,
 )
 from vectors import (
@@ -25,7 +19,6 @@ from vectors import (
     CLOSE,
     CONT,
     KEY,
-    MESSAGE_VECTORS,
     PING,
     PONG,
     RFC_MASKED_HELLO,
@@ -111,51 +104,6 @@ def test_message_equality_by_value(twin):
 # MessageDecoder: the named vectors, fed every way
 # ---------------------------------------------------------------------------
 
-def _ids(vs):
-    return [v.name for v in vs]
-
-
-@pytest.mark.parametrize("v", MESSAGE_VECTORS, ids=_ids(MESSAGE_VECTORS))
-def test_message_vector_whole(twin, v):
-    out = check_vector(twin, v, chunk_whole(v.data), "whole")
-    if v.error is not None:
-        assert out.per_feed[-1][3] == list(v.expect)
-
-
-@pytest.mark.parametrize("v", MESSAGE_VECTORS, ids=_ids(MESSAGE_VECTORS))
-def test_message_vector_bytewise(twin, v):
-    check_vector(twin, v, chunk_bytewise(v.data), "byte by byte")
-
-
-@pytest.mark.parametrize("v", MESSAGE_VECTORS, ids=_ids(MESSAGE_VECTORS))
-def test_message_vector_random_splits(twin, v):
-    for seed in range(4):
-        check_vector(twin, v, chunk_random(v.data, (v.name, seed)), f"in random pieces (seed {seed})")
-
-
-SMALL_MESSAGE_VECTORS = [v for v in MESSAGE_VECTORS if len(v.data) <= 300]
-
-
-@pytest.mark.parametrize("v", SMALL_MESSAGE_VECTORS, ids=_ids(SMALL_MESSAGE_VECTORS))
-def test_message_vector_every_split_point(twin, v):
-    for cut in range(len(v.data) + 1):
-        check_vector(twin, v, chunk_at(v.data, [cut]), f"split at {cut}")
-
-
-ERROR_MESSAGE_VECTORS = [v for v in MESSAGE_VECTORS if v.error is not None]
-
-
-@pytest.mark.parametrize("v", ERROR_MESSAGE_VECTORS, ids=_ids(ERROR_MESSAGE_VECTORS))
-def test_message_vector_error_timing(twin, v):
-    dec, convert = decoder_for(twin, v)
-    out = feed_chunks(dec, [v.data[: v.clean_until]], convert)
-    assert out.error is None, f"{v.name}: {v.clean_until} bytes do not show the violation yet"
-    dec, convert = decoder_for(twin, v)
-    out = feed_chunks(dec, [v.data[: v.raise_by]], convert)
-    assert out.error is v.error, f"{v.name}: {v.raise_by} bytes show it ({v.reason})"
-    dec, convert = decoder_for(twin, v)
-    out = feed_chunks(dec, [v.data[: v.clean_until], v.data[v.clean_until : v.raise_by]], convert)
-    assert out.error is v.error and out.failed_at == v.raise_by, v.name
 
 
 # ---------------------------------------------------------------------------

@@ -40,7 +40,7 @@ cdef inline void _run(uint8_t *dst, const uint8_t *src, Py_ssize_t n,
         wsf_mask(dst, src, <size_t>n, key, phase, level)
 
 
-cdef int _get_key(object key, uint8_t *out) except -1:
+cdef inline int _get_key(object key, uint8_t *out) except -1:
     cdef Py_buffer view
     cdef Py_ssize_t n
     if PyBytes_CheckExact(key):
@@ -130,14 +130,21 @@ def mask_inplace(buf, key, offset=0):
     cdef Py_buffer view
     cdef unsigned phase
     cdef uint8_t *p
-    if PyByteArray_CheckExact(buf):
-        # The common case, without a buffer export.  Key and offset are read
+    cdef Py_ssize_t n
+    if not WSF_FREE_THREADED and PyByteArray_CheckExact(buf):
+        # The common case, without a buffer export: with the GIL held
+        # throughout, nothing can resize buf while it is masked.  Only below
+        # NOGIL_FROM: a kernel that runs detached needs the export to pin the
+        # memory (another thread could resize or free it meanwhile), and a
+        # free-threaded build has no GIL to rely on.  Key and offset are read
         # first: converting them may run Python code that resizes buf.
-        _get_key(key, k)
-        phase = _phase(offset)
-        p = <uint8_t *>PyByteArray_AS_STRING(buf)
-        _run(p, p, PyByteArray_GET_SIZE(buf), k, phase, _level)
-        return
+        n = PyByteArray_GET_SIZE(buf)
+        if n < NOGIL_FROM:
+            _get_key(key, k)
+            phase = 0 if offset is 0 else _phase(offset)
+            p = <uint8_t *>PyByteArray_AS_STRING(buf)
+            wsf_mask(p, p, <size_t>PyByteArray_GET_SIZE(buf), k, phase, _level)
+            return
     _get_writable(buf, &view)
     try:
         _get_key(key, k)
