@@ -286,12 +286,18 @@ def test_inplace_bytearray_is_pinned_while_detached(twin):
                     refused += 1
         t = threading.Thread(target=resizer)
         t.start()
-        for _ in range(100):
+        import time
+        deadline = time.monotonic() + 20
+        calls = 0
+        # Until a resize has met the export (scheduling decides when), at
+        # least 100 calls, at most 20 s.
+        while calls < 100 or (not refused and time.monotonic() < deadline):
             mask_inplace(buf, b"abcd")
+            calls += 1
         stop = True
         t.join()
         print(refused)
     """)
-    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, f"crashed: exit {proc.returncode}\n{proc.stderr}"
     assert int(proc.stdout) > 0  # resizes were refused: the buffer was exported

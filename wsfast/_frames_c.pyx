@@ -93,8 +93,8 @@ cdef enum:
     KEEP_BUFFER = 1 << 20   # message buffer kept between messages (see _drop_buffer)
 cdef int64_t NO_LIMIT = -1
 cdef int64_t MAX_LENGTH = 0x7FFFFFFFFFFFFFFF
-# Payloads at least this big are unmasked without the GIL (see _mask_c.pyx).
-cdef Py_ssize_t NOGIL_FROM = _nogil_from(32768)
+# Payloads at least this big are unmasked without the GIL (measured: see _mask_c.pyx).
+cdef Py_ssize_t NOGIL_FROM = _nogil_from(131072)
 
 
 cdef struct Header:

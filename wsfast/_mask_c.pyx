@@ -25,10 +25,11 @@ cdef extern from "mask.h" nogil:
     void wsf_mask(uint8_t *dst, const uint8_t *src, size_t n,
                   const uint8_t *key, unsigned phase, int level)
 
-# Above this many bytes the kernel runs without the GIL.  Dropping and taking
-# the GIL back costs about as much as masking a few KiB; measured with
-# `python -m wsfast bench`.
-cdef Py_ssize_t NOGIL_FROM = _nogil_from(32768)
+# From this many bytes the kernel runs without the GIL.  Releasing costs a
+# steady 22-35 ns a call (+23% at 4 KiB, +1.2% at 128 KiB, single thread), and
+# with two masking threads it only paid off from 128 KiB (57 -> 92 GB/s; at
+# 8 KiB it halved throughput): about 2.5 us of work per release.
+cdef Py_ssize_t NOGIL_FROM = _nogil_from(131072)
 
 
 cdef inline void _run(uint8_t *dst, const uint8_t *src, Py_ssize_t n,

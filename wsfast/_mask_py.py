@@ -21,17 +21,21 @@ __all__ = ["mask", "mask_inplace", "Masker"]
 
 #: At and above this size the translate-table kernel beats the integer XOR
 #: for a new ``bytes`` result (``mask``, ``Masker.process``).
-_TRANSLATE_FROM = 1024
-
-#: _XOR_TABLES[k] maps every byte b to b ^ k (built lazily, 256 bytes each).
-_XOR_TABLES: dict[int, bytes] = {}
+_TRANSLATE_FROM = 768
 
 
-def _xor_table(k: int) -> bytes:
-    table = _XOR_TABLES.get(k)
-    if table is None:
-        table = _XOR_TABLES[k] = bytes(b ^ k for b in range(256))
-    return table
+def _build_tables() -> tuple[bytes, ...]:
+    """_XOR_TABLES[k] maps every byte b to b ^ k: 256 tables of 256 bytes, one
+    integer XOR each (about 0.15 ms at import, 74 KB)."""
+    identity = int.from_bytes(bytes(range(256)), "little")
+    return tuple(
+        (identity ^ int.from_bytes(bytes((k,)) * 256, "little")).to_bytes(256, "little")
+        for k in range(256)
+    )
+
+
+#: Indexed by key byte: no lookup-or-build call per translate.
+_XOR_TABLES = _build_tables()
 
 
 def _rotate(key: bytes, phase: int) -> bytes:
@@ -46,16 +50,12 @@ def _xor_bytearray(buf: bytearray, key: bytes, start: int = 0) -> None:
     Strided slices of a bytearray are copied by ``memcpy``-like loops in C,
     so this runs at memory speed for pure Python; a strided memoryview slice
     would go element by element (about 5x slower)."""
-    tables = _XOR_TABLES
+    t = _XOR_TABLES
     k0, k1, k2, k3 = key
-    t0 = tables.get(k0) or _xor_table(k0)
-    t1 = tables.get(k1) or _xor_table(k1)
-    t2 = tables.get(k2) or _xor_table(k2)
-    t3 = tables.get(k3) or _xor_table(k3)
-    buf[start::4] = buf[start::4].translate(t0)
-    buf[start + 1 :: 4] = buf[start + 1 :: 4].translate(t1)
-    buf[start + 2 :: 4] = buf[start + 2 :: 4].translate(t2)
-    buf[start + 3 :: 4] = buf[start + 3 :: 4].translate(t3)
+    buf[start::4] = buf[start::4].translate(t[k0])
+    buf[start + 1 :: 4] = buf[start + 1 :: 4].translate(t[k1])
+    buf[start + 2 :: 4] = buf[start + 2 :: 4].translate(t[k2])
+    buf[start + 3 :: 4] = buf[start + 3 :: 4].translate(t[k3])
 
 
 def _masked(data: Any, key: bytes) -> bytes:
