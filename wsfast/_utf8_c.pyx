@@ -120,7 +120,8 @@ cdef class Utf8Validator:
     @property
     def complete(self):
         """The bytes fed so far are valid and end on a code-point boundary."""
-        return wsf_utf8_stream_complete(&self._state) == 1
+        with cython.critical_section(self):  # not mid-feed on free-threaded builds
+            return wsf_utf8_stream_complete(&self._state) == 1
 
     def reset(self):
         """Forget everything fed so far: the next byte starts a new text."""
