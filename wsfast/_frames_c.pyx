@@ -64,20 +64,7 @@ __all__ = [
     "encode_close",
 ]
 
-cdef extern from "mask.h" nogil:
-    void wsf_mask(uint8_t *dst, const uint8_t *src, size_t n,
-                  const uint8_t *key, unsigned phase, int level)
-
-cdef extern from "utf8.h" nogil:
-    ctypedef struct wsf_utf8_stream:
-        pass
-    void wsf_utf8_init(const wsf_cpu_features *f)
-    int wsf_utf8_valid(const uint8_t *p, size_t n, int level)
-    void wsf_utf8_stream_reset(wsf_utf8_stream *s)
-    int wsf_utf8_stream_feed(wsf_utf8_stream *s, const uint8_t *p, size_t n, int final,
-                             int level)
-
-wsf_utf8_init(&_cpu)
+include "_kernels.pxi"
 
 # Opcode members by number; None for the reserved numbers.
 cdef tuple _OPCODES = tuple(

@@ -21,9 +21,7 @@ include "_simd.pxi"
 
 __all__ = ["mask", "mask_inplace", "Masker"]
 
-cdef extern from "mask.h" nogil:
-    void wsf_mask(uint8_t *dst, const uint8_t *src, size_t n,
-                  const uint8_t *key, unsigned phase, int level)
+include "_kernels.pxi"
 
 # From this many bytes the kernel runs without the GIL.  Releasing costs a
 # steady 22-35 ns a call (+23% at 4 KiB, +1.2% at 128 KiB, single thread), and

@@ -16,19 +16,7 @@ include "_simd.pxi"
 
 __all__ = ["validate_utf8", "Utf8Validator"]
 
-cdef extern from "utf8.h" nogil:
-    ctypedef struct wsf_utf8_stream:
-        pass
-    void wsf_utf8_init(const wsf_cpu_features *f)
-    int wsf_utf8_valid(const uint8_t *p, size_t n, int level)
-    void wsf_utf8_stream_reset(wsf_utf8_stream *s)
-    int wsf_utf8_stream_feed(wsf_utf8_stream *s, const uint8_t *p, size_t n, int final,
-                             int level)
-    int wsf_utf8_stream_complete(const wsf_utf8_stream *s)
-
-# Records SSSE3/SSE4.1 for the x86 base-level kernel (the level itself comes
-# from _simd.pxi).
-wsf_utf8_init(&_cpu)
+include "_kernels.pxi"
 
 # Inputs at least this big are validated without the GIL.  Dropping and
 # retaking an uncontended GIL costs 40-110 ns here (validate_utf8 of 65535 vs
