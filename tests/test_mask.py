@@ -272,7 +272,7 @@ def test_inplace_bytearray_is_pinned_while_detached(twin):
     code = textwrap.dedent("""
         import threading
         from wsfast._mask_c import mask_inplace
-        N = 64 << 20
+        N = 4 << 20  # well above the no-GIL threshold
         buf = bytearray(N)
         stop = False
         refused = 0
