@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from wsfast._bench import frames, load_twins
+from wsfast._bench import frames, load_twins, size_name
 
 TWINS, TWIN_ERRORS = load_twins()
 FOUND = frames.discover(TWINS)
@@ -39,13 +39,6 @@ SIZES = frames.SMALL + tuple(size for size, _ in frames.LARGE)
 
 #: Every row group, in report order.
 SPECS = list(frames.workloads(SIZES))
-
-
-def _size_name(n: int) -> str:
-    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale and n % scale == 0:
-            return f"{n // scale} {unit}"
-    return f"{n} B"
 
 
 def _impl_id(impl: frames.Impl) -> str:
@@ -72,7 +65,7 @@ CASES = [
 def test_frames(benchmark: Any, index: int, impl: frames.Impl) -> None:
     work = _workload(index)
     prepared = impl.check(work)  # raises AssertionError when the result is wrong
-    benchmark.group = f"{work.group}, {_size_name(work.size)}"
+    benchmark.group = f"{work.group}, {size_name(work.size)}"
     benchmark.name = impl.label
     benchmark.extra_info.update(
         label=impl.label,

@@ -10,11 +10,10 @@ up as a skipped parameter with the reason.  Payloads come from a fixed seed.
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
-from wsfast._bench import SIZES, load_twins, size_name
+from wsfast._bench import SIZES, load_twins, pytest_params, size_id, size_name
 from wsfast._bench.mask import KEY, Impl, discover, payload
 
 pytest.importorskip("pytest_benchmark")
@@ -24,17 +23,7 @@ FOUND = discover(TWINS)
 
 
 def _params(impls: list[Impl]) -> list[object]:
-    """One parameter per implementation; a skipped one per unavailable library."""
-    params: list[object] = [pytest.param(impl, id=impl.id) for impl in impls]
-    if not any(impl.kind == "wsfast-c" for impl in impls):
-        reason = f"wsfast compiled twin: {TWIN_ERRORS.get('c', 'no masking functions')}"
-        marks = pytest.mark.xfail(reason=reason, run=False, strict=True) if os.environ.get(
-            "WSFAST_REQUIRE_EXTENSION") else pytest.mark.skip(reason=reason)
-        params.insert(0, pytest.param(None, id="wsfast-c", marks=marks))
-    for name, why in FOUND.unavailable:
-        params.append(pytest.param(None, id=name.replace(" ", "-"),
-                                   marks=pytest.mark.skip(reason=f"{name}: {why}")))
-    return params
+    return pytest_params(impls, FOUND.unavailable, TWIN_ERRORS.get("c", "no masking functions"))
 
 
 _EXPECTED: dict[int, tuple[bytes, bytes]] = {}
@@ -48,10 +37,6 @@ def _expected(size: int) -> tuple[bytes, bytes]:
     return _EXPECTED[size]
 
 
-def _size_id(size: int) -> str:
-    return size_name(size).replace(" ", "")
-
-
 def _run(benchmark, impl: Impl, size: int, group: str) -> None:  # type: ignore[no-untyped-def]
     data, masked = _expected(size)
     prepared = impl.check(data, KEY, masked)
@@ -61,14 +46,14 @@ def _run(benchmark, impl: Impl, size: int, group: str) -> None:  # type: ignore[
     benchmark(prepared.func, *prepared.args)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
 @pytest.mark.parametrize("impl", _params(FOUND.mask))
 def test_mask(benchmark, impl: Impl, size: int) -> None:  # type: ignore[no-untyped-def]
     """New masked bytes from a ``bytes`` payload."""
     _run(benchmark, impl, size, "mask")
 
 
-@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
 @pytest.mark.parametrize("impl", _params(FOUND.inplace))
 def test_mask_inplace(benchmark, impl: Impl, size: int) -> None:  # type: ignore[no-untyped-def]
     """Masking a preallocated ``bytearray`` in place."""

@@ -11,11 +11,10 @@ skipped parameter with the reason.  Texts are fixed (``wsfast._bench.utf8.text``
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
-from wsfast._bench import load_twins, size_name
+from wsfast._bench import load_twins, pytest_params, size_id, size_name
 from wsfast._bench.utf8 import FRAGMENT, KINDS_OF_TEXT, SIZES, Impl, discover, fragments, text
 
 pytest.importorskip("pytest_benchmark")
@@ -25,24 +24,10 @@ FOUND = discover(TWINS)
 
 
 def _params(impls: list[Impl]) -> list[object]:
-    """One parameter per implementation; a skipped one per unavailable library."""
-    params: list[object] = [pytest.param(impl, id=impl.id) for impl in impls]
-    if not any(impl.kind == "wsfast-c" for impl in impls):
-        reason = f"wsfast compiled twin: {TWIN_ERRORS.get('c', 'no UTF-8 functions')}"
-        marks = pytest.mark.xfail(reason=reason, run=False, strict=True) if os.environ.get(
-            "WSFAST_REQUIRE_EXTENSION") else pytest.mark.skip(reason=reason)
-        params.insert(0, pytest.param(None, id="wsfast-c", marks=marks))
-    for name, why in FOUND.unavailable:
-        params.append(pytest.param(None, id=name.replace(" ", "-"),
-                                   marks=pytest.mark.skip(reason=f"{name}: {why}")))
-    return params
+    return pytest_params(impls, FOUND.unavailable, TWIN_ERRORS.get("c", "no UTF-8 functions"))
 
 
-def _size_id(size: int) -> str:
-    return size_name(size).replace(" ", "")
-
-
-@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
 @pytest.mark.parametrize("kind", list(KINDS_OF_TEXT))
 @pytest.mark.parametrize("impl", _params(FOUND.validate + FOUND.levels))
 def test_validate(benchmark, impl: Impl, kind: str, size: int) -> None:  # type: ignore[no-untyped-def]
@@ -54,7 +39,7 @@ def test_validate(benchmark, impl: Impl, kind: str, size: int) -> None:  # type:
     benchmark(prepared.func, *prepared.args)
 
 
-@pytest.mark.parametrize("size", [s for s in SIZES if s >= 4 * FRAGMENT], ids=_size_id)
+@pytest.mark.parametrize("size", [s for s in SIZES if s >= 4 * FRAGMENT], ids=size_id)
 @pytest.mark.parametrize("kind", list(KINDS_OF_TEXT))
 @pytest.mark.parametrize("impl", _params(FOUND.feed))
 def test_feed_fragments(benchmark, impl: Impl, kind: str, size: int) -> None:  # type: ignore[no-untyped-def]

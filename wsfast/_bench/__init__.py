@@ -71,6 +71,7 @@ __all__ = [
     "load_twins",
     "main",
     "run",
+    "pytest_params",
     "size_name",
 ]
 
@@ -300,6 +301,36 @@ def _ratios(results: list[Result]) -> None:
 
 
 # -- report -----------------------------------------------------------------------
+
+
+def pytest_params(
+    impls: Sequence[Any],
+    unavailable: Sequence[tuple[str, str]],
+    twin_error: str,
+) -> list[Any]:
+    """Parameters for a ``bench/`` suite: one per implementation (``impl.id``),
+    a placeholder for a missing compiled twin (an error under
+    ``WSFAST_REQUIRE_EXTENSION``, else a skip) and a skip per missing library."""
+    import pytest  # only the pytest-benchmark suites call this
+
+    params: list[Any] = [pytest.param(impl, id=impl.id) for impl in impls]
+    if not any(impl.kind == "wsfast-c" for impl in impls):
+        reason = f"wsfast compiled twin: {twin_error}"
+        marks = (
+            pytest.mark.xfail(reason=reason, run=False, strict=True)
+            if os.environ.get("WSFAST_REQUIRE_EXTENSION")
+            else pytest.mark.skip(reason=reason)
+        )
+        params.insert(0, pytest.param(None, id="wsfast-c", marks=marks))
+    for name, why in unavailable:
+        skip = pytest.mark.skip(reason=f"{name}: {why}")
+        params.append(pytest.param(None, id=name.replace(" ", "-"), marks=skip))
+    return params
+
+
+def size_id(n: int) -> str:
+    """``16B``, ``64KiB``: a size as a test id."""
+    return size_name(n).replace(" ", "")
 
 
 def size_name(n: int) -> str:
