@@ -202,45 +202,7 @@ cdef int64_t _limit_arg(object value, str name) except -2:
     return MAX_LENGTH if value > MAX_LENGTH else <int64_t>value
 
 
-# --- buffers ----------------------------------------------------------------
-
-cdef struct Input:
-    const uint8_t *p
-    Py_ssize_t n
-    bint has_view   # a buffer view to release (not for exact bytes)
-
-
-cdef inline int _get_input(object data, Py_buffer *view, Input *inp) except -1:
-    """Borrow data's bytes: exact bytes without a buffer request."""
-    if PyBytes_CheckExact(data):
-        inp.has_view = False
-        inp.p = <const uint8_t *>PyBytes_AS_STRING(data)
-        inp.n = PyBytes_GET_SIZE(data)
-        return 0
-    PyObject_GetBuffer(data, view, PyBUF_SIMPLE)
-    inp.has_view = True
-    inp.p = <const uint8_t *>view.buf
-    inp.n = view.len
-    return 0
-
-
-cdef inline void _release_input(Py_buffer *view, Input *inp) noexcept:
-    if inp.has_view:
-        inp.has_view = False
-        PyBuffer_Release(view)
-
-
-cdef int _get_key(object key, uint8_t *out) except -1:
-    cdef Py_buffer view
-    cdef Input inp
-    _get_input(key, &view, &inp)
-    try:
-        if inp.n != 4:
-            raise ValueError(f"mask key must be 4 bytes, got {inp.n}")
-        memcpy(out, inp.p, 4)
-    finally:
-        _release_input(&view, &inp)
-    return 0
+include "_buffers.pxi"
 
 
 cdef inline void _unmask(uint8_t *dst, const uint8_t *src, Py_ssize_t n,

@@ -22,6 +22,7 @@ include "_simd.pxi"
 __all__ = ["mask", "mask_inplace", "Masker"]
 
 include "_kernels.pxi"
+include "_buffers.pxi"
 
 # From this many bytes the kernel runs without the GIL.  Releasing costs a
 # steady 22-35 ns a call (+23% at 4 KiB, +1.2% at 128 KiB, single thread), and
@@ -37,25 +38,6 @@ cdef inline void _run(uint8_t *dst, const uint8_t *src, Py_ssize_t n,
             wsf_mask(dst, src, <size_t>n, key, phase, level)
     else:
         wsf_mask(dst, src, <size_t>n, key, phase, level)
-
-
-cdef inline int _get_key(object key, uint8_t *out) except -1:
-    cdef Py_buffer view
-    cdef Py_ssize_t n
-    if PyBytes_CheckExact(key):
-        n = PyBytes_GET_SIZE(key)
-        if n == 4:
-            memcpy(out, PyBytes_AS_STRING(key), 4)
-            return 0
-    else:
-        PyObject_GetBuffer(key, &view, PyBUF_SIMPLE)
-        n = view.len
-        if n == 4:
-            memcpy(out, view.buf, 4)
-        PyBuffer_Release(&view)
-        if n == 4:
-            return 0
-    raise ValueError(f"mask key must be 4 bytes, got {n}")
 
 
 cdef unsigned _phase(object offset) except 4:
