@@ -7,6 +7,45 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SI
 from libc.stdint cimport uint8_t
 from libc.string cimport memcpy
 
+from cpython.buffer cimport PyBUF_FULL_RO, PyObject_CheckBuffer
+
+
+cdef int _get_buffer(object data, Py_buffer *view, int flags) except -1:
+    """PyObject_GetBuffer with the API's errors, whoever the exporter is.
+
+    An exporter may refuse PyBUF_SIMPLE with an error of its own (numpy raises
+    ValueError for a strided array): when the object does export a buffer,
+    just not a contiguous one, that becomes the contract's BufferError."""
+    cdef Py_buffer probe
+    try:
+        PyObject_GetBuffer(data, view, flags)
+    except (TypeError, BufferError):
+        raise
+    except Exception as exc:
+        if not PyObject_CheckBuffer(data):
+            raise
+        try:
+            PyObject_GetBuffer(data, &probe, PyBUF_FULL_RO)
+        except Exception:
+            raise exc
+        contiguous = probe.strides == NULL or _c_contiguous(&probe)
+        PyBuffer_Release(&probe)
+        if contiguous:
+            raise
+        raise BufferError("wsfast needs a C-contiguous buffer") from exc
+    return 0
+
+
+cdef bint _c_contiguous(Py_buffer *v) noexcept:
+    cdef Py_ssize_t expected = v.itemsize
+    cdef int i
+    for i in range(v.ndim - 1, -1, -1):
+        if v.shape[i] > 1 and v.strides[i] != expected:
+            return False
+        expected *= v.shape[i]
+    return True
+
+
 cdef struct Input:
     const uint8_t *p
     Py_ssize_t n
@@ -20,7 +59,7 @@ cdef inline int _get_input(object data, Py_buffer *view, Input *inp) except -1:
         inp.p = <const uint8_t *>PyBytes_AS_STRING(data)
         inp.n = PyBytes_GET_SIZE(data)
         return 0
-    PyObject_GetBuffer(data, view, PyBUF_SIMPLE)
+    _get_buffer(data, view, PyBUF_SIMPLE)
     inp.has_view = True
     inp.p = <const uint8_t *>view.buf
     inp.n = view.len
@@ -43,7 +82,7 @@ cdef inline int _get_key(object key, uint8_t *out) except -1:
             memcpy(out, PyBytes_AS_STRING(key), 4)
             return 0
     else:
-        PyObject_GetBuffer(key, &view, PyBUF_SIMPLE)
+        _get_buffer(key, &view, PyBUF_SIMPLE)
         n = view.len
         if n == 4:
             memcpy(out, view.buf, 4)

@@ -23,7 +23,7 @@ from cpython.bytes cimport (
 )
 from cpython.list cimport PyList_Append
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
-from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_DecodeUTF8, PyUnicode_FromObject
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy
 
@@ -46,7 +46,14 @@ cdef inline uint64_t _high_bits(const uint8_t *p, Py_ssize_t n) noexcept:
 from operator import index as _index
 import os as _os
 
-from .errors import InvalidDataError, MessageTooBigError, ProtocolError, WebSocketError
+from .errors import (
+    InvalidDataError,
+    MessageTooBigError,
+    ProtocolError,
+    WebSocketError,
+    already_initialised_error,
+    in_use_error,
+)
 from .protocol import FrameHeader, Opcode
 
 include "_simd.pxi"
@@ -308,6 +315,29 @@ cdef class Frame:
                 f"payload=<{len(self.payload)} bytes>)")
 
 
+cdef inline bint _stream_ok(wsf_utf8_stream *state, const uint8_t *p, Py_ssize_t n,
+                            bint final) noexcept:
+    """Feed p[0:n] to a UTF-8 stream state (the GIL released for big inputs:
+    the state must be the caller's own copy)."""
+    cdef int ok
+    if n >= NOGIL_FROM:
+        with nogil:
+            ok = wsf_utf8_stream_feed(state, p, <size_t>n, final, _level)
+        return ok == 1
+    return wsf_utf8_stream_feed(state, p, <size_t>n, final, _level) == 1
+
+
+cdef object _control_payload(object data):
+    """A PING/PONG payload: a ``str`` is encoded as UTF-8 (as str does it)."""
+    if isinstance(data, str):
+        return PyUnicode_AsUTF8String(data)
+    return data
+
+
+cdef int _busy_error(object obj) except -1:
+    raise in_use_error(obj)
+
+
 def _restore_frame(opcode, payload, fin, rsv1, rsv2, rsv3):
     """Unpickle a Frame (its flags are keyword-only)."""
     return Frame(opcode, payload, fin=fin, rsv1=rsv1, rsv2=rsv2, rsv3=rsv3)
@@ -333,8 +363,13 @@ cdef class Message:
     cdef readonly object data
 
     def __init__(self, opcode, data):
-        self.opcode = _as_opcode(opcode)
-        self.data = data if isinstance(data, str) else _as_bytes(data)
+        opcode = _as_opcode(opcode)
+        # Always an exact str or bytes, never a subclass: Message is kept out
+        # of the garbage collector, so it must never hold what could be part
+        # of a reference cycle.
+        data = PyUnicode_FromObject(data) if isinstance(data, str) else _as_bytes(data)
+        self.opcode = opcode
+        self.data = data
 
     def __eq__(self, other):
         if not isinstance(other, Message):
@@ -575,41 +610,61 @@ cdef class FrameEncoder:
     cdef readonly bint client
     cdef bytes _keys
     cdef Py_ssize_t _key_pos
+    # UTF-8 state of a TEXT message sent in fragments (text(fin=False), then
+    # continuation()): the message is validated as a whole, so a code point
+    # may be split between fragments.
+    cdef wsf_utf8_stream _utf8
+    cdef bint _in_text
 
     def __init__(self, *, client=False):
-        self.client = bool(client)
-        self._keys = b""
-        self._key_pos = 0
-
-    cdef const uint8_t *_next_key(self) except NULL:
-        if self._key_pos + 4 > PyBytes_GET_SIZE(self._keys):
-            self._keys = _os.urandom(KEY_BLOCK)
+        cdef bint masked = bool(client)
+        with cython.critical_section(self):
+            self.client = masked
+            self._keys = b""
             self._key_pos = 0
-        self._key_pos += 4
-        return <const uint8_t *>PyBytes_AS_STRING(self._keys) + self._key_pos - 4
+            self._in_text = False
+            wsf_utf8_stream_reset(&self._utf8)
+
+    cdef int _take_key(self, uint8_t *key) except -1:
+        """Copy the next fresh key into key[0:4].
+
+        A copy, never a pointer into the block: once the key is taken, user
+        code (an argument's __index__ or __bool__, a buffer exporter) or
+        another thread may encode more frames and replace the block."""
+        with cython.critical_section(self):
+            if self._key_pos + 4 > PyBytes_GET_SIZE(self._keys):
+                self._keys = _os.urandom(KEY_BLOCK)
+                self._key_pos = 0
+            memcpy(key, PyBytes_AS_STRING(self._keys) + self._key_pos, 4)
+            self._key_pos += 4
+        return 0
 
     def encode(self, opcode, payload, *, fin=True, rsv1=False):
-        """A frame with any opcode."""
+        """encode(opcode: int, payload: Buffer, *, fin: bool = True, rsv1: bool = False) -> bytes
+
+        A frame with any opcode, as it is: the low-level escape hatch (no
+        UTF-8 check of TEXT payloads, no message sequencing)."""
+        cdef uint8_t key[4]
+        cdef int rsv = 0x40 if rsv1 else 0
         if not self.client:
-            return _encode(opcode, payload, fin, 0x40 if rsv1 else 0, NULL, None)
-        # The key block must not be replaced while another thread reads from
-        # it (free-threaded builds; a no-op elsewhere).
-        with cython.critical_section(self):
-            return _encode(opcode, payload, fin, 0x40 if rsv1 else 0, self._next_key(), None)
+            return _encode(opcode, payload, fin, rsv, NULL, None)
+        self._take_key(key)
+        return _encode(opcode, payload, fin, rsv, key, None)
 
     # The named methods below know their opcode: their checks run on C values,
     # in the order of the pure twin's encode_frame.
     cdef bytes _frame(self, int op, object payload, object fin, int rsv):
         cdef Py_buffer view
         cdef Input inp
+        cdef bint final = fin
         _get_input(payload, &view, &inp)
         try:
-            return self._raw(op, inp.p, inp.n, fin, rsv)
+            return self._raw(op, inp.p, inp.n, final, rsv)
         finally:
             _release_input(&view, &inp)
 
-    cdef bytes _raw(self, int op, const uint8_t *p, Py_ssize_t n, object fin, int rsv):
-        cdef bint final = fin
+    cdef bytes _raw(self, int op, const uint8_t *p, Py_ssize_t n, bint final, int rsv):
+        cdef uint8_t key[4]
         if op >= 8:
             if not final:
                 raise ValueError(f"control frame {_OPCODES[op].name} must have fin=True")
@@ -618,40 +673,88 @@ cdef class FrameEncoder:
                     f"control frame {_OPCODES[op].name} payload of {n} bytes exceeds 125")
         if not self.client:
             return _frame_bytes((0x80 if final else 0) | rsv | op, p, n, NULL)
-        with cython.critical_section(self):  # see encode
-            return _frame_bytes((0x80 if final else 0) | rsv | op, p, n, self._next_key())
+        self._take_key(key)
+        return _frame_bytes((0x80 if final else 0) | rsv | op, p, n, key)
 
     cdef bytes _text(self, int op, object data, object fin):
+        """A TEXT or CONTINUATION frame (op 1 or 0) with the message's UTF-8 check."""
+        cdef Py_buffer view
+        cdef Input inp
+        cdef bint final = fin
+        cdef bint check
+        cdef wsf_utf8_stream state
+        cdef bytes out
+        cdef const uint8_t *p
+        cdef Py_ssize_t n
+        if isinstance(data, str) and not PyUnicode_IS_COMPACT_ASCII(data):
+            data = PyUnicode_AsUTF8String(data)  # as str encodes (never a subclass's encode())
+        with cython.critical_section(self):
+            if op == 1:
+                check = True
+                wsf_utf8_stream_reset(&state)
+            else:
+                check = self._in_text
+                state = self._utf8
+        inp.has_view = False
         if isinstance(data, str):
-            if PyUnicode_IS_COMPACT_ASCII(data):
-                # ASCII is its own UTF-8: frame the str's characters directly.
-                return self._raw(op, <const uint8_t *>PyUnicode_DATA(data),
-                                 PyUnicode_GET_LENGTH(data), fin, 0)
-            data = (<str>data).encode("utf-8")
-        return self._frame(op, data, fin, 0)
+            # ASCII is its own UTF-8: frame the str's characters directly.
+            p = <const uint8_t *>PyUnicode_DATA(data)
+            n = PyUnicode_GET_LENGTH(data)
+        else:
+            _get_input(data, &view, &inp)
+            p = inp.p
+            n = inp.n
+        try:
+            if check and not _stream_ok(&state, p, n, final):
+                raise ValueError(
+                    "text payload is not valid UTF-8" if final else
+                    "text payload is not a valid UTF-8 prefix")
+            out = self._raw(op, p, n, final, 0)
+        finally:
+            _release_input(&view, &inp)
+        with cython.critical_section(self):
+            if op == 1 or self._in_text:
+                self._in_text = not final
+                self._utf8 = state
+        return out
 
     def text(self, data, *, fin=True):
-        """A TEXT frame; a ``str`` is encoded as UTF-8, a buffer is sent as it is."""
+        """text(data: str | Buffer, *, fin: bool = True) -> bytes
+
+        A TEXT frame; a ``str`` is encoded as UTF-8.  A buffer must be valid
+        UTF-8 (``ValueError`` otherwise), as a receiver requires; with
+        ``fin=False`` the message is checked as a whole across the
+        continuation() frames that follow, so a code point may be split."""
         return self._text(1, data, fin)
 
     def binary(self, data, *, fin=True):
-        """A BINARY frame."""
-        return self._frame(2, data, fin, 0)
+        """binary(data: Buffer, *, fin: bool = True) -> bytes: a BINARY frame."""
+        cdef bytes out = self._frame(2, data, fin, 0)
+        with cython.critical_section(self):
+            self._in_text = False
+        return out
 
     def continuation(self, data, *, fin=True):
-        """A CONTINUATION frame (a ``str`` is encoded as UTF-8)."""
+        """continuation(data: str | Buffer, *, fin: bool = True) -> bytes
+
+        A CONTINUATION frame (a ``str`` is encoded as UTF-8).  Inside a TEXT
+        message the bytes are checked as its next part (``ValueError`` when
+        they cannot continue valid UTF-8, or with ``fin=True`` end inside a
+        code point)."""
         return self._text(0, data, fin)
 
     def ping(self, data=b""):
-        """A PING frame (payload up to 125 bytes; a ``str`` is encoded as UTF-8)."""
-        return self._text(9, data, True)
+        """ping(data: str | Buffer = b"") -> bytes: a PING frame (payload up to 125 bytes)."""
+        return self._frame(9, _control_payload(data), True, 0)
 
     def pong(self, data=b""):
-        """A PONG frame (payload up to 125 bytes; a ``str`` is encoded as UTF-8)."""
-        return self._text(10, data, True)
+        """pong(data: str | Buffer = b"") -> bytes: a PONG frame (payload up to 125 bytes)."""
+        return self._frame(10, _control_payload(data), True, 0)
 
     def close(self, code=1000, reason=""):
-        """A CLOSE frame; ``code=None`` sends an empty payload."""
+        """close(code: int | None = 1000, reason: str = "") -> bytes
+
+        A CLOSE frame; ``code=None`` sends an empty payload."""
         return self._frame(8, encode_close(code, reason), True, 0)
 
     def __repr__(self):
@@ -674,6 +777,8 @@ cdef class _Decoder:
     cdef uint8_t *_buf           # growing buffer: a message, or a big frame's payload
     cdef Py_ssize_t _buf_len
     cdef Py_ssize_t _buf_cap
+    cdef bint _busy              # a feed() is running (see _feed)
+    cdef bint _initialised       # __init__ ran: calling it again is refused
 
     def __cinit__(self):
         self._buf = NULL
@@ -714,23 +819,39 @@ cdef class _Decoder:
             self._buf_cap = 0
 
     cdef list _feed(self, object data):
-        """What feed() does in both decoders: the failed state, borrowing the
-        input, and exc.decoded for what was completed before an error."""
+        """What feed() does in both decoders: one call at a time, the failed
+        state, borrowing the input, and exc.decoded for what was completed
+        before an error."""
         cdef Py_buffer view
         cdef Input inp
         cdef list done = []
-        self._check_failed()
-        _get_input(data, &view, &inp)
-        try:
-            # One feed at a time per decoder on free-threaded builds (a no-op
-            # elsewhere): the buffers must not change under another feed.
-            with cython.critical_section(self):
+        inp.has_view = False
+        # The critical section serialises feeds on free-threaded builds (a
+        # no-op elsewhere).  The busy flag catches what it cannot: another
+        # thread entering while a large payload is unmasked with the GIL
+        # released, a re-entrant feed from a callback (a buffer exporter, a
+        # finalizer run by the garbage collector), or a suspended section.
+        # Set and tested with no Python code in between, so the test is
+        # atomic with the GIL and inside the section without it.
+        with cython.critical_section(self):
+            if self._busy:
+                _busy_error(self)
+            self._busy = True
+            try:
+                self._check_failed()
+                _get_input(data, &view, &inp)
                 self._decode(inp.p, inp.n, done)
-        except WebSocketError as exc:
-            self._fail(exc, done)
-            raise
-        finally:
-            _release_input(&view, &inp)
+            except WebSocketError as exc:
+                self._fail(exc, done)
+                raise
+            except BaseException as exc:
+                # MemoryError, a KeyboardInterrupt mid-feed, ...: the state may
+                # be half-updated, so nothing more is decoded.
+                self._fail_internal(exc, done)
+                raise
+            finally:
+                _release_input(&view, &inp)
+                self._busy = False
         return done
 
     cdef int _decode(self, const uint8_t *p, Py_ssize_t n, list done) except -1:
@@ -745,11 +866,29 @@ cdef class _Decoder:
     cdef void _fail(self, object exc, list done) noexcept:
         try:
             exc.decoded = done
-            self._failed_cls = type(exc)
             self._failed_reason = str(exc)
+            self._failed_cls = type(exc)
         except BaseException:
-            self._failed_cls = WebSocketError
             self._failed_reason = "internal error"
+            self._failed_cls = WebSocketError
+
+    cdef void _fail_internal(self, object exc, list done) noexcept:
+        try:
+            self._failed_reason = f"{type(exc).__name__}: {exc}"
+        except BaseException:
+            self._failed_reason = "internal error"
+        self._failed_cls = WebSocketError
+
+    @property
+    def failed(self):
+        """True once feed() has raised: every later feed() raises again."""
+        with cython.critical_section(self):
+            return self._failed_cls is not None
+
+    cdef int _start_init(self) except -1:
+        if self._initialised:
+            raise already_initialised_error(self)
+        return 0
 
     cdef Py_ssize_t _header(self, const uint8_t *p, Py_ssize_t n, Header *h, int in_message,
                             int64_t data_limit) except -1:
@@ -794,13 +933,23 @@ cdef class FrameDecoder(_Decoder):
 
     def __init__(self, *, client=False, max_frame_size=1 << 20, allow_rsv1=False,
                  allow_rsv2=False, allow_rsv3=False):
-        self._want_mask = 0 if client else 1
-        self._rsv_ok = _flags(False, allow_rsv1, allow_rsv2, allow_rsv3)
-        self._limit = _limit_arg(max_frame_size, "max_frame_size")
+        cdef int want_mask, rsv_ok
+        cdef int64_t limit
+        self._start_init()
+        # Every argument is converted (which may run its own Python code)
+        # before any field is set.
+        want_mask = 0 if client else 1
+        rsv_ok = _flags(False, allow_rsv1, allow_rsv2, allow_rsv3)
+        limit = _limit_arg(max_frame_size, "max_frame_size")
+        self._start_init()
+        self._want_mask = want_mask
+        self._rsv_ok = rsv_ok
+        self._limit = limit
         self._head_len = 0
         self._in_payload = False
         self._payload = None
         self._got = 0
+        self._initialised = True
 
     def feed(self, data):
         """feed(data: Buffer) -> list[Frame]: append bytes; the frames they complete."""
@@ -830,6 +979,8 @@ cdef class FrameDecoder(_Decoder):
             take = n - pos
             if <uint64_t>take > self._h.length - <uint64_t>self._got:
                 take = <Py_ssize_t>(self._h.length - <uint64_t>self._got)
+            if take == 0:
+                return 0  # only the header so far (nothing to copy: dst may be NULL)
             if self._payload is not None:
                 dst = <uint8_t *>PyBytes_AS_STRING(self._payload) + self._got
             else:
@@ -880,13 +1031,20 @@ cdef class MessageDecoder(_Decoder):
 
     def __init__(self, *, client=False, max_message_size=1 << 20, max_frame_size=None,
                  decode_text=True):
-        self._want_mask = 0 if client else 1
+        cdef int want_mask
+        cdef int64_t limit, max_message
+        cdef bint text
+        self._start_init()
+        want_mask = 0 if client else 1
+        limit = _limit_arg(max_frame_size, "max_frame_size")
+        max_message = _limit_arg(max_message_size, "max_message_size")
+        text = bool(decode_text)
+        self._start_init()
+        self._want_mask = want_mask
         self._rsv_ok = 0
-        self._limit = _limit_arg(max_frame_size, "max_frame_size")
-        if max_message_size is None:
-            raise TypeError("max_message_size must be an int, not None")
-        self._max_message = _limit_arg(max_message_size, "max_message_size")
-        self._decode_text = bool(decode_text)
+        self._limit = limit
+        self._max_message = max_message
+        self._decode_text = text
         self._head_len = 0
         self._in_payload = False
         self._got = 0
@@ -894,6 +1052,13 @@ cdef class MessageDecoder(_Decoder):
         self._payload = None
         wsf_utf8_stream_reset(&self._utf8)
         self._closed = False
+        self._initialised = True
+
+    @property
+    def closed(self):
+        """True once a CLOSE was decoded: later bytes are ignored (RFC 6455 5.5.1)."""
+        with cython.critical_section(self):
+            return self._closed
 
     def feed(self, data):
         """feed(data: Buffer) -> list[Message]: append bytes; the messages they complete."""
@@ -909,7 +1074,8 @@ cdef class MessageDecoder(_Decoder):
                 if pos >= n:
                     return 0
                 used = self._header(p + pos, n - pos, &h, self._opcode >= 0,
-                                    self._max_message - self._buf_len)
+                                    self._max_message - self._buf_len
+                                    if self._max_message >= 0 else NO_LIMIT)
                 pos += used
                 if h.header_length == 0:
                     return 0

@@ -13,13 +13,21 @@ same state machine and must give the same answer for every input.
 from __future__ import annotations
 
 import os
+import threading
 from operator import index
 from typing import Any
 
 from ._buffers import byte_view, key_bytes
 from ._mask_py import _mask_tail, _masked, _rotate
 from ._utf8_py import Utf8Validator
-from .errors import InvalidDataError, MessageTooBigError, ProtocolError, WebSocketError
+from .errors import (
+    InvalidDataError,
+    MessageTooBigError,
+    ProtocolError,
+    WebSocketError,
+    already_initialised_error,
+    in_use_error,
+)
 from .protocol import FrameHeader, Opcode, is_sendable_close_code
 
 __all__ = [
@@ -272,7 +280,7 @@ def encode_close(code: int | None = 1000, reason: str = "") -> bytes:
     code = index(code)
     if not is_sendable_close_code(code):
         raise ValueError(f"close code {code} may not be sent on the wire")
-    payload = code.to_bytes(2, "big") + reason.encode("utf-8")
+    payload = code.to_bytes(2, "big") + str.encode(reason, "utf-8")
     if len(payload) > _MAX_CONTROL:
         raise ValueError(f"close payload of {len(payload)} bytes exceeds 125")
     return payload
@@ -285,14 +293,26 @@ _KEY_BLOCK = 4096
 
 
 class FrameEncoder:
-    """Encodes frames; ``client=True`` masks each with a fresh random key (section 5.3)."""
+    """Encodes frames; ``client=True`` masks each with a fresh random key (section 5.3).
 
-    __slots__ = ("_client", "_keys", "_key_pos")
+    Safe to share between threads: keys are drawn under a lock, so no two
+    frames ever get the same key.  It cannot be copied or pickled, since a
+    copy would replay the original's keys.
+    """
+
+    __slots__ = ("_client", "_keys", "_key_pos", "_lock", "_utf8", "_in_text", "__weakref__")
 
     def __init__(self, *, client: bool = False) -> None:
-        self._client = bool(client)
-        self._keys = b""
-        self._key_pos = 0
+        masked = bool(client)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._client = masked
+            self._keys = b""
+            self._key_pos = 0
+            #: UTF-8 state of a TEXT message sent in fragments: the message is
+            #: checked as a whole, so a code point may be split between them.
+            self._utf8 = Utf8Validator()
+            self._in_text = False
 
     @property
     def client(self) -> bool:
@@ -300,49 +320,98 @@ class FrameEncoder:
         return self._client
 
     def _next_key(self) -> bytes:
-        pos = self._key_pos
-        if pos >= len(self._keys):
-            self._keys = os.urandom(_KEY_BLOCK)
-            pos = 0
-        self._key_pos = pos + 4
-        return self._keys[pos : pos + 4]
+        with self._lock:
+            pos = self._key_pos
+            if pos >= len(self._keys):
+                self._keys = os.urandom(_KEY_BLOCK)
+                pos = 0
+            self._key_pos = pos + 4
+            return self._keys[pos : pos + 4]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object (its mask keys must never repeat)")
 
     def encode(self, opcode: int, payload: Any, *, fin: bool = True, rsv1: bool = False) -> bytes:
-        """A frame with any opcode."""
-        key = self._next_key() if self._client else None
-        return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask_key=key)
+        """A frame with any opcode, as it is: the low-level escape hatch (no
+        UTF-8 check of TEXT payloads, no message sequencing)."""
+        rsv = bool(rsv1)
+        if not self._client:
+            return encode_frame(opcode, payload, fin=fin, rsv1=rsv)
+        return encode_frame(opcode, payload, fin=fin, rsv1=rsv, mask_key=self._next_key())
+
+    def _text(self, opcode: Opcode, data: Any, fin: bool) -> bytes:
+        """A TEXT or CONTINUATION frame with the message's UTF-8 check."""
+        final = bool(fin)
+        state: Utf8Validator | None = None  # None: a fresh, complete state
+        if isinstance(data, str):
+            # Encoded as str does it, never by a subclass's own encode().
+            data = str.encode(data, "utf-8")
+            check = opcode != Opcode.TEXT  # a new message from a str is valid
+        else:
+            check = True
+        with self._lock:
+            if opcode != Opcode.TEXT:
+                check = check and self._in_text
+                if check:
+                    state = self._utf8._copy()
+        view = byte_view(data) if type(data) is not bytes else data
+        if check:
+            state = state or Utf8Validator()
+            if not state._feed(view, final):
+                raise ValueError(
+                    "text payload is not valid UTF-8"
+                    if final
+                    else "text payload is not a valid UTF-8 prefix"
+                )
+        out = self._frame(opcode, view, final)
+        with self._lock:
+            if opcode == Opcode.TEXT or self._in_text:
+                self._in_text = not final
+                if not final:
+                    self._utf8 = state or Utf8Validator()
+        return out
+
+    def _frame(self, opcode: Opcode, payload: Any, fin: bool) -> bytes:
+        if not self._client:
+            return encode_frame(opcode, payload, fin=fin)
+        return encode_frame(opcode, payload, fin=fin, mask_key=self._next_key())
 
     def text(self, data: Any, *, fin: bool = True) -> bytes:
-        """A TEXT frame; a ``str`` is encoded as UTF-8, a buffer is sent as it is."""
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        return self.encode(Opcode.TEXT, data, fin=fin)
+        """A TEXT frame; a ``str`` is encoded as UTF-8.  A buffer must be valid
+        UTF-8 (``ValueError`` otherwise), as a receiver requires; with
+        ``fin=False`` the message is checked as a whole across the
+        :meth:`continuation` frames that follow, so a code point may be split."""
+        return self._text(Opcode.TEXT, data, fin)
 
     def binary(self, data: Any, *, fin: bool = True) -> bytes:
         """A BINARY frame."""
-        return self.encode(Opcode.BINARY, data, fin=fin)
+        out = self._frame(Opcode.BINARY, data, bool(fin))
+        with self._lock:
+            self._in_text = False
+        return out
 
     def continuation(self, data: Any, *, fin: bool = True) -> bytes:
-        """A CONTINUATION frame (a ``str`` is encoded as UTF-8)."""
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        return self.encode(Opcode.CONTINUATION, data, fin=fin)
+        """A CONTINUATION frame (a ``str`` is encoded as UTF-8).  Inside a TEXT
+        message the bytes are checked as its next part (``ValueError`` when
+        they cannot continue valid UTF-8, or with ``fin=True`` end inside a
+        code point)."""
+        return self._text(Opcode.CONTINUATION, data, fin)
 
     def ping(self, data: Any = b"") -> bytes:
         """A PING frame (payload up to 125 bytes; a ``str`` is encoded as UTF-8)."""
         if isinstance(data, str):
-            data = data.encode("utf-8")
-        return self.encode(Opcode.PING, data)
+            data = str.encode(data, "utf-8")
+        return self._frame(Opcode.PING, data, True)
 
     def pong(self, data: Any = b"") -> bytes:
         """A PONG frame (payload up to 125 bytes; a ``str`` is encoded as UTF-8)."""
         if isinstance(data, str):
-            data = data.encode("utf-8")
-        return self.encode(Opcode.PONG, data)
+            data = str.encode(data, "utf-8")
+        return self._frame(Opcode.PONG, data, True)
 
     def close(self, code: int | None = 1000, reason: str = "") -> bytes:
         """A CLOSE frame; ``code=None`` sends an empty payload."""
-        return self.encode(Opcode.CLOSE, encode_close(code, reason))
+        return self._frame(Opcode.CLOSE, encode_close(code, reason), True)
 
     def __repr__(self) -> str:
         return f"FrameEncoder(client={self._client})"
@@ -419,10 +488,17 @@ class Message:
     __slots__ = ("_opcode", "_data")
 
     def __init__(self, opcode: int, data: str | bytes) -> None:
-        op = index(opcode)
+        op = int.__index__(index(opcode))  # an exact int, as the compiled twin
+        # An exact str or bytes, never a subclass (any buffer is copied to
+        # bytes), as the compiled twin, whose Message is kept out of the
+        # garbage collector and so must never be part of a reference cycle.
+        value: str | bytes
+        if isinstance(data, str):
+            value = str.__str__(data)  # an exact copy of a subclass, without its __str__
+        else:
+            value = data if type(data) is bytes else byte_view(data).tobytes()
         self._opcode = _OPCODES.get(op, op)
-        # str or bytes only (any buffer is copied to bytes), as the compiled twin.
-        self._data = data if isinstance(data, (str, bytes)) else byte_view(data).tobytes()
+        self._data = value
 
     opcode = property(lambda self: self._opcode, doc="TEXT, BINARY, CLOSE, PING or PONG.")
     data = property(lambda self: self._data, doc="The payload (str for decoded text).")
@@ -447,21 +523,38 @@ class Message:
 
 
 class _Decoder:
-    """What both decoders share: pending header bytes, limits, the failed state."""
+    """What both decoders share: pending header bytes, limits, the failed state.
 
-    __slots__ = ("_want_mask", "_rsv_ok", "_limit", "_head", "_failed")
+    One call at a time: a ``feed`` that overlaps another on the same decoder
+    (another thread, or a callback of this one such as a finalizer) raises
+    ``RuntimeError`` and changes nothing; ``__init__`` runs once.
+    """
+
+    __slots__ = ("_want_mask", "_rsv_ok", "_limit", "_head", "_failed", "_lock", "__weakref__")
 
     def __init__(self, client: bool, max_frame_size: int | None, rsv_ok: int) -> None:
-        self._want_mask = not client
-        self._rsv_ok = rsv_ok
+        want_mask = not client
         if max_frame_size is not None:
             max_frame_size = index(max_frame_size)
             if max_frame_size < 0:
                 raise ValueError(f"max_frame_size must be >= 0, got {max_frame_size}")
+        self._start_init()
+        self._lock = threading.Lock()
+        self._want_mask = want_mask
+        self._rsv_ok = rsv_ok
         self._limit = max_frame_size
         #: Bytes of a header whose end has not arrived yet (at most 14).
         self._head = bytearray()
         self._failed: tuple[type[WebSocketError], str] | None = None
+
+    def _start_init(self) -> None:
+        if hasattr(self, "_lock"):
+            raise already_initialised_error(self)
+
+    @property
+    def failed(self) -> bool:
+        """True once :meth:`feed` has raised: every later ``feed`` raises again."""
+        return self._failed is not None
 
     def _check_failed(self) -> None:
         if self._failed is not None:
@@ -473,17 +566,28 @@ class _Decoder:
         self._failed = (type(exc), str(exc))
 
     def _feed(self, data: Any) -> list[Any]:
-        """What ``feed`` does in both decoders: the failed state, and
-        ``exc.decoded`` for what was completed before an error."""
-        self._check_failed()
-        view = byte_view(data)
-        done: list[Any] = []
+        """What ``feed`` does in both decoders: one call at a time, the failed
+        state, and ``exc.decoded`` for what was completed before an error."""
+        lock = self._lock
+        if not lock.acquire(False):
+            raise in_use_error(self)
         try:
-            self._decode(view, done)
-        except WebSocketError as exc:
-            self._fail(exc, done)
-            raise
-        return done
+            self._check_failed()
+            view = byte_view(data)
+            done: list[Any] = []
+            try:
+                self._decode(view, done)
+            except WebSocketError as exc:
+                self._fail(exc, done)
+                raise
+            except BaseException as exc:
+                # MemoryError, KeyboardInterrupt mid-feed, ...: the state may be
+                # half-updated, so nothing more is decoded.
+                self._failed = (WebSocketError, f"{type(exc).__name__}: {exc}")
+                raise
+            return done
+        finally:
+            lock.release()
 
     def _decode(self, view: memoryview, done: list[Any]) -> None:
         raise NotImplementedError
@@ -531,7 +635,9 @@ class FrameDecoder(_Decoder):
         allow_rsv2: bool = False,
         allow_rsv3: bool = False,
     ) -> None:
-        super().__init__(client, max_frame_size, _rsv(allow_rsv1, allow_rsv2, allow_rsv3))
+        self._start_init()  # before any argument runs code of its own
+        rsv_ok = _rsv(allow_rsv1, allow_rsv2, allow_rsv3)
+        super().__init__(client, max_frame_size, rsv_ok)
         self._hdr: FrameHeader | None = None  # header whose payload is arriving
         self._payload = bytearray()
 
@@ -593,16 +699,24 @@ class MessageDecoder(_Decoder):
         self,
         *,
         client: bool = False,
-        max_message_size: int = 1 << 20,
+        max_message_size: int | None = 1 << 20,
         max_frame_size: int | None = None,
         decode_text: bool = True,
     ) -> None:
+        self._start_init()  # before any argument runs code of its own
+        if max_frame_size is not None:
+            max_frame_size = index(max_frame_size)
+            if max_frame_size < 0:
+                raise ValueError(f"max_frame_size must be >= 0, got {max_frame_size}")
+        if max_message_size is not None:
+            max_message_size = index(max_message_size)
+            if max_message_size < 0:
+                raise ValueError(f"max_message_size must be >= 0, got {max_message_size}")
+        text = bool(decode_text)
         super().__init__(client, max_frame_size, 0)
-        max_message_size = index(max_message_size)
-        if max_message_size < 0:
-            raise ValueError(f"max_message_size must be >= 0, got {max_message_size}")
+        #: None: no limit; 0 is a limit of zero.
         self._max_message = max_message_size
-        self._decode_text = bool(decode_text)
+        self._decode_text = text
         self._hdr: FrameHeader | None = None  # header whose payload is arriving
         self._got = 0  # payload bytes of that frame consumed so far
         self._control = bytearray()  # payload of a control frame in progress
@@ -615,6 +729,11 @@ class MessageDecoder(_Decoder):
         """Append bytes; return the messages they complete, control ones included."""
         return self._feed(data)
 
+    @property
+    def closed(self) -> bool:
+        """True once a CLOSE was decoded: later bytes are ignored (RFC 6455 5.5.1)."""
+        return self._closed
+
     def _decode(self, view: memoryview, out: list[Message]) -> None:
         if self._closed:
             return  # RFC 6455 section 5.5.1: nothing is read after a CLOSE
@@ -624,8 +743,12 @@ class MessageDecoder(_Decoder):
             if hdr is None:
                 if pos >= end:
                     return
+                limit = self._max_message
                 hdr, pos = self._header(
-                    view, pos, self._opcode is not None, self._max_message - len(self._message)
+                    view,
+                    pos,
+                    self._opcode is not None,
+                    None if limit is None else limit - len(self._message),
                 )
                 if hdr is None:
                     return
@@ -676,7 +799,7 @@ class MessageDecoder(_Decoder):
         self._got += len(chunk)
         if hdr.opcode >= 8:
             return
-        if self._opcode == Opcode.TEXT and not self._utf8.feed(buf[start:]):
+        if self._opcode == Opcode.TEXT and not self._utf8._feed(buf[start:]):
             raise InvalidDataError("text message is not valid UTF-8")
 
     def _control_done(self, hdr: FrameHeader, out: list[Message]) -> None:
@@ -693,7 +816,7 @@ class MessageDecoder(_Decoder):
         opcode = self._opcode
         assert opcode is not None  # a data frame opened the message
         if opcode == Opcode.TEXT:
-            if not self._utf8.feed(b"", final=True):
+            if not self._utf8._feed(b"", final=True):
                 raise InvalidDataError("text message ends inside a UTF-8 sequence")
             # Decoded straight from the buffer: no intermediate bytes copy.
             data = str(self._message, "utf-8") if self._decode_text else bytes(self._message)

@@ -17,6 +17,8 @@ from cpython.bytes cimport (
 from libc.stdint cimport uint8_t
 from libc.string cimport memcpy
 
+from .errors import in_use_error
+
 include "_simd.pxi"
 
 __all__ = ["mask", "mask_inplace", "Masker"]
@@ -63,7 +65,7 @@ cdef bytes _masked(object data, const uint8_t *key, unsigned phase, int level,
              n, key, phase, level)
         length[0] = n
         return out
-    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    _get_buffer(data, &view, PyBUF_SIMPLE)
     try:
         out = PyBytes_FromStringAndSize(NULL, view.len)
         _run(<uint8_t *>PyBytes_AS_STRING(out), <const uint8_t *>view.buf,
@@ -75,7 +77,7 @@ cdef bytes _masked(object data, const uint8_t *key, unsigned phase, int level,
 
 
 cdef int _get_writable(object buf, Py_buffer *view) except -1:
-    PyObject_GetBuffer(buf, view, PyBUF_SIMPLE)
+    _get_buffer(buf, view, PyBUF_SIMPLE)
     if view.readonly:
         PyBuffer_Release(view)
         raise TypeError(
@@ -98,7 +100,7 @@ def mask(data, key):
 
 cdef int _check_buffer(object data) except -1:
     cdef Py_buffer view
-    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    _get_buffer(data, &view, PyBUF_SIMPLE)
     PyBuffer_Release(&view)
     return 0
 
@@ -144,6 +146,7 @@ cdef class Masker:
 
     cdef uint8_t _key[4]
     cdef object _offset  # a Python int: no overflow however long the stream
+    cdef bint _busy      # a process call is running (see process)
 
     def __cinit__(self, key):
         _get_key(key, self._key)
@@ -158,30 +161,47 @@ cdef class Masker:
         with cython.critical_section(self):
             return self._offset
 
+    # One call at a time: the section serialises calls on free-threaded
+    # builds; the busy flag turns an overlapping call (another thread while a
+    # big buffer is masked with the GIL released, a re-entrant buffer
+    # exporter) into RuntimeError, so the phase of a piece is never ambiguous.
     def process(self, data):
         """process(data: Buffer) -> bytes: the next piece of the payload, masked."""
         cdef Py_ssize_t n = 0
-        # offset is read and advanced as one step on free-threaded builds.
         with cython.critical_section(self):
-            out = _masked(data, self._key, <unsigned>(self._offset & 3), _level, &n)
-            self._offset += n
+            if self._busy:
+                raise in_use_error(self)
+            self._busy = True
+            try:
+                out = _masked(data, self._key, <unsigned>(self._offset & 3), _level, &n)
+                self._offset += n
+            finally:
+                self._busy = False
         return out
 
     def process_inplace(self, buf):
         """process_inplace(buf: writable Buffer) -> None: mask the next piece in place."""
         cdef Py_buffer view
-        _get_writable(buf, &view)
-        try:
-            with cython.critical_section(self):
-                _run(<uint8_t *>view.buf, <const uint8_t *>view.buf, view.len, self._key,
-                     <unsigned>(self._offset & 3), _level)
-                self._offset += view.len
-        finally:
-            PyBuffer_Release(&view)
+        with cython.critical_section(self):
+            if self._busy:
+                raise in_use_error(self)
+            self._busy = True
+            try:
+                _get_writable(buf, &view)
+                try:
+                    _run(<uint8_t *>view.buf, <const uint8_t *>view.buf, view.len, self._key,
+                         <unsigned>(self._offset & 3), _level)
+                    self._offset += view.len
+                finally:
+                    PyBuffer_Release(&view)
+            finally:
+                self._busy = False
 
     def reset(self):
         """Start a new payload: the next byte is masked with key byte 0."""
         with cython.critical_section(self):
+            if self._busy:
+                raise in_use_error(self)
             self._offset = 0
 
     def __repr__(self):

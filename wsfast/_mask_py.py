@@ -12,10 +12,12 @@ from 1 KiB up; below that, for new bytes, one big-integer XOR of the payload.
 
 from __future__ import annotations
 
+import threading
 from operator import index
 from typing import Any
 
 from ._buffers import byte_view, key_bytes, writable_byte_view
+from .errors import in_use_error
 
 __all__ = ["mask", "mask_inplace", "Masker"]
 
@@ -51,6 +53,12 @@ def _xor_bytearray(buf: bytearray, key: bytes, start: int = 0) -> None:
     so this runs at memory speed for pure Python; a strided memoryview slice
     would go element by element (about 5x slower)."""
     t = _XOR_TABLES
+    if len(buf) - start < 4:
+        # No empty slice is assigned: that would count as a resize, which a
+        # pinned bytearray refuses.
+        for i in range(start, len(buf)):
+            buf[i] ^= key[i - start]
+        return
     k0, k1, k2, k3 = key
     buf[start::4] = buf[start::4].translate(t[k0])
     buf[start + 1 :: 4] = buf[start + 1 :: 4].translate(t[k1])
@@ -93,7 +101,11 @@ def _mask_writable(buf: Any, key: bytes) -> None:
     """XOR a writable buffer in place (``key`` already rotated to its phase)."""
     if type(buf) is bytearray:
         if buf:
-            _xor_bytearray(buf, key)
+            # Pinned while it is masked, as the compiled twin's buffer export
+            # pins it: another thread's resize fails in that thread (with
+            # BufferError), never halfway through this one.
+            with memoryview(buf):
+                _xor_bytearray(buf, key)
         return
     view = writable_byte_view(buf)
     if len(view):
@@ -117,34 +129,54 @@ def mask_inplace(buf: Any, key: Any, offset: int = 0) -> None:
 class Masker:
     """Masks a payload that arrives in pieces, keeping the key phase between them."""
 
-    __slots__ = ("_key", "_offset")
+    __slots__ = ("_key", "_offset", "_lock")
 
     def __init__(self, key: Any) -> None:
         self._key = key_bytes(key)
         self._offset = 0
+        self._lock = threading.Lock()
 
     @property
     def offset(self) -> int:
         """Bytes processed since creation or the last :meth:`reset`."""
         return self._offset
 
+    # One call at a time: a call that overlaps another on the same Masker
+    # (another thread, a re-entrant callback) raises RuntimeError, so the key
+    # phase of a piece is never ambiguous.
+
     def process(self, data: Any) -> bytes:
         """Return the next piece of the payload, masked, as new ``bytes``."""
-        if type(data) is not bytes:
-            data = byte_view(data)
-        out = _masked(data, _rotate(self._key, self._offset))
-        self._offset += len(data)
-        return out
+        lock = self._lock
+        if not lock.acquire(False):
+            raise in_use_error(self)
+        try:
+            if type(data) is not bytes:
+                data = byte_view(data)
+            out = _masked(data, _rotate(self._key, self._offset))
+            self._offset += len(data)
+            return out
+        finally:
+            lock.release()
 
     def process_inplace(self, buf: Any) -> None:
         """Mask the next piece of the payload in place."""
-        n = len(buf) if type(buf) is bytearray else len(writable_byte_view(buf))
-        _mask_writable(buf, _rotate(self._key, self._offset))
-        self._offset += n
+        lock = self._lock
+        if not lock.acquire(False):
+            raise in_use_error(self)
+        try:
+            n = len(buf) if type(buf) is bytearray else len(writable_byte_view(buf))
+            _mask_writable(buf, _rotate(self._key, self._offset))
+            self._offset += n
+        finally:
+            lock.release()
 
     def reset(self) -> None:
         """Start a new payload: the next byte is masked with key byte 0."""
+        if not self._lock.acquire(False):
+            raise in_use_error(self)
         self._offset = 0
+        self._lock.release()
 
     def __repr__(self) -> str:
         return f"Masker(key={self._key!r}, offset={self._offset})"

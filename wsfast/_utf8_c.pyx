@@ -12,11 +12,14 @@ from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
 from libc.stdint cimport uint8_t
 
+from .errors import in_use_error
+
 include "_simd.pxi"
 
 __all__ = ["validate_utf8", "Utf8Validator"]
 
 include "_kernels.pxi"
+include "_buffers.pxi"
 
 # Inputs at least this big are validated without the GIL.  Dropping and
 # retaking an uncontended GIL costs 40-110 ns here (validate_utf8 of 65535 vs
@@ -43,7 +46,7 @@ cdef int _valid(object data, int level) except -1:
         return _run(<const uint8_t *>PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), level)
     # PyBUF_SIMPLE: TypeError for str and non-buffers, BufferError for
     # non-contiguous ones; any item format is read as raw bytes.
-    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    _get_buffer(data, &view, PyBUF_SIMPLE)
     ok = _run(<const uint8_t *>view.buf, view.len, level)
     PyBuffer_Release(&view)
     return ok
@@ -68,24 +71,17 @@ cdef class Utf8Validator:
 
     cdef wsf_utf8_stream _state
     cdef int _lv
+    cdef bint _busy      # a feed is running (see feed)
 
     def __init__(self, *, _level_name=None):
         # _level_name (private): a SIMD level from _supported_levels(), so
         # tests can drive every kernel in one process.
-        self._lv = _level if _level_name is None else _level_from_name(_level_name)
-        wsf_utf8_stream_reset(&self._state)
-
-    cdef int _feed(self, const uint8_t *p, Py_ssize_t n, int fin) noexcept:
-        cdef int ok
-        # One feed at a time per validator on free-threaded builds (there
-        # _nogil_from() never releases, so the section is never suspended).
+        cdef int lv = _level if _level_name is None else _level_from_name(_level_name)
         with cython.critical_section(self):
-            if n < NOGIL_FROM:
-                ok = wsf_utf8_stream_feed(&self._state, p, <size_t>n, fin, self._lv)
-            else:
-                with nogil:
-                    ok = wsf_utf8_stream_feed(&self._state, p, <size_t>n, fin, self._lv)
-        return ok
+            if self._busy:
+                raise in_use_error(self)
+            self._lv = lv
+            wsf_utf8_stream_reset(&self._state)
 
     def feed(self, data, final=False):
         """feed(data: Buffer, final: bool = False) -> bool
@@ -94,15 +90,33 @@ cdef class Utf8Validator:
         valid UTF-8, and from then on until reset().  With final=True the
         stream must also end on a code-point boundary; the state is kept."""
         cdef Py_buffer view
+        cdef Input inp
         cdef int ok
         cdef int fin = 1 if final else 0
-        if PyBytes_CheckExact(data):
-            ok = self._feed(<const uint8_t *>PyBytes_AS_STRING(data),
-                            PyBytes_GET_SIZE(data), fin)
-        else:
-            PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
-            ok = self._feed(<const uint8_t *>view.buf, view.len, fin)
-            PyBuffer_Release(&view)
+        # One feed at a time: the critical section serialises feeds on
+        # free-threaded builds (where kernels never detach, so it is never
+        # suspended by them); the busy flag turns an overlapping feed (another
+        # thread while a big input is checked with the GIL released, a
+        # re-entrant buffer exporter) into RuntimeError instead of a race on
+        # the state.
+        with cython.critical_section(self):
+            if self._busy:
+                raise in_use_error(self)
+            self._busy = True
+            try:
+                _get_input(data, &view, &inp)
+                try:
+                    if inp.n < NOGIL_FROM:
+                        ok = wsf_utf8_stream_feed(&self._state, inp.p, <size_t>inp.n, fin,
+                                                  self._lv)
+                    else:
+                        with nogil:
+                            ok = wsf_utf8_stream_feed(&self._state, inp.p, <size_t>inp.n,
+                                                      fin, self._lv)
+                finally:
+                    _release_input(&view, &inp)
+            finally:
+                self._busy = False
         return ok == 1
 
     @property
@@ -114,4 +128,6 @@ cdef class Utf8Validator:
     def reset(self):
         """Forget everything fed so far: the next byte starts a new text."""
         with cython.critical_section(self):
+            if self._busy:
+                raise in_use_error(self)
             wsf_utf8_stream_reset(&self._state)

@@ -28,10 +28,12 @@ against the table of well-formed sequences (RFC 3629 section 4)::
 
 from __future__ import annotations
 
+import threading
 from codecs import utf_8_decode
 from typing import Any
 
 from ._buffers import byte_view
+from .errors import in_use_error
 
 __all__ = ["validate_utf8", "Utf8Validator"]
 
@@ -76,17 +78,37 @@ class Utf8Validator:
     feed (always a valid prefix), and whether the stream has failed.
     """
 
-    __slots__ = ("_pending", "_failed")
+    __slots__ = ("_pending", "_failed", "_lock")
 
     def __init__(self) -> None:
-        self._pending = b""
-        self._failed = False
+        lock = getattr(self, "_lock", None) or threading.Lock()
+        if not lock.acquire(False):
+            raise in_use_error(self)
+        try:
+            self._lock = lock
+            self._pending = b""
+            self._failed = False
+        finally:
+            lock.release()
 
     def feed(self, data: Any, final: bool = False) -> bool:
         """Add the next bytes; ``False`` as soon as the bytes fed so far cannot
         begin valid UTF-8, and from then on until :meth:`reset`.  With
         ``final=True`` the stream must also end on a code-point boundary; the
-        state is kept either way."""
+        state is kept either way.
+
+        One call at a time: a feed that overlaps another on the same validator
+        (another thread, a re-entrant callback) raises ``RuntimeError``."""
+        lock = self._lock
+        if not lock.acquire(False):
+            raise in_use_error(self)
+        try:
+            return self._feed(data, final)
+        finally:
+            lock.release()
+
+    def _feed(self, data: Any, final: bool = False) -> bool:
+        """feed() without the guard, for the decoders that own a validator."""
         kind = type(data)
         if kind is not bytes and kind is not bytearray:
             data = byte_view(data)
@@ -126,6 +148,12 @@ class Utf8Validator:
             self._pending = tail
         return True
 
+    def _copy(self) -> Utf8Validator:
+        """A validator in the same state (for the encoder's fragmented text)."""
+        twin = Utf8Validator()
+        twin._pending, twin._failed = self._pending, self._failed
+        return twin
+
     def _fail(self) -> bool:
         self._failed = True
         self._pending = b""
@@ -138,5 +166,8 @@ class Utf8Validator:
 
     def reset(self) -> None:
         """Forget everything fed so far: the next byte starts a new text."""
+        if not self._lock.acquire(False):
+            raise in_use_error(self)
         self._pending = b""
         self._failed = False
+        self._lock.release()

@@ -40,3 +40,21 @@ class MessageTooBigError(WebSocketError):
     """A frame or message exceeds the configured limit; close with 1009."""
 
     close_code = 1009
+
+
+def in_use_error(obj: object) -> RuntimeError:
+    """The error for a call that overlaps another call on the same stateful
+    object (another thread, or a re-entrant callback): both twins raise it and
+    leave the object as it was.  See the README's "Thread safety"."""
+    return RuntimeError(
+        f"{type(obj).__name__} is already in use by another call (another thread, "
+        "or a callback of this one): give each thread its own, or share it under a lock"
+    )
+
+
+def already_initialised_error(obj: object) -> RuntimeError:
+    """The error for calling ``__init__`` again on a decoder."""
+    return RuntimeError(
+        f"{type(obj).__name__} is already initialised: create a new one instead of "
+        "calling __init__ again"
+    )
