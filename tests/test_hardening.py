@@ -529,3 +529,32 @@ def test_encoder_refuses_invalid_text(twin, client):
     encoder.continuation(b"\xfe", fin=True)
     # encode() is the raw escape hatch.
     assert encoder.encode(1, b"\xff")
+
+
+# --- issue 13: signatures and reprs -----------------------------------------
+
+
+def _plain_signature(obj):
+    import inspect
+
+    return [
+        (p.name, p.kind, p.default)
+        for p in inspect.signature(obj).parameters.values()
+        if p.name != "self"
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["Frame", "Message", "FrameEncoder", "FrameDecoder", "MessageDecoder"]
+)
+def test_class_signatures_match_the_pure_twin(both_twins, name):
+    """inspect.signature works on the compiled classes and agrees with the
+    pure twin (help() shows one signature, the right one)."""
+    c, py = both_twins
+    assert _plain_signature(getattr(c, name)) == _plain_signature(getattr(py, name))
+
+
+def test_message_repr_shows_its_data(twin):
+    assert repr(twin.Message(1, "hi")) == "Message(TEXT, data='hi')"
+    long = repr(twin.Message(2, b"x" * 100))
+    assert long.startswith("Message(BINARY, data=b'xxxx") and long.endswith("<100 bytes>)")

@@ -54,7 +54,7 @@ from .errors import (
     already_initialised_error,
     in_use_error,
 )
-from .protocol import FrameHeader, Opcode
+from .protocol import FrameHeader, Opcode, _preview
 
 include "_simd.pxi"
 
@@ -274,8 +274,14 @@ cdef str _opcode_name(object opcode):
 # about a quarter of the per-message cost.
 @cython.final
 @cython.no_gc
+@cython.embedsignature(False)
 cdef class Frame:
-    """One decoded frame; ``payload`` is already unmasked."""
+    """Frame(opcode, payload=b"", *, fin=True, rsv1=False, rsv2=False, rsv3=False)
+--
+
+    One decoded frame; ``payload`` is already unmasked.
+
+    Read-only, compared by value, hashable and picklable."""
 
     cdef readonly object opcode
     cdef readonly bint fin
@@ -356,8 +362,16 @@ cdef inline Frame _new_frame(Header *h, bytes payload):
 
 @cython.final
 @cython.no_gc
+@cython.embedsignature(False)
 cdef class Message:
-    """One complete message: ``data`` is ``str`` for decoded TEXT, else ``bytes``."""
+    """Message(opcode, data)
+--
+
+    One complete message: ``data`` is ``str`` for decoded TEXT, else ``bytes``.
+
+    ``opcode`` is TEXT, BINARY, CLOSE, PING or PONG; a CLOSE message's data is
+    its raw payload (see ``parse_close``).  Read-only, compared by value,
+    hashable and picklable; ``data`` is always an exact ``str`` or ``bytes``."""
 
     cdef readonly object opcode
     cdef readonly object data
@@ -383,8 +397,7 @@ cdef class Message:
         return (Message, (self.opcode, self.data))
 
     def __repr__(self):
-        return (f"Message({_opcode_name(self.opcode)}, "
-                f"data=<{len(self.data)} {type(self.data).__name__}>)")
+        return f"Message({_opcode_name(self.opcode)}, data={_preview(self.data)})"
 
 
 cdef inline Message _new_message(int opcode, object data):
@@ -600,12 +613,19 @@ def encode_close(code=1000, reason=""):
 
 @cython.final
 @cython.auto_pickle(False)
+@cython.embedsignature(False)
 cdef class FrameEncoder:
-    """FrameEncoder(*, client: bool = False)
+    """FrameEncoder(*, client=False)
+--
 
-    Encodes frames; ``client=True`` masks each with a fresh random key
-    (RFC 6455 section 5.3).  Keys are taken from os.urandom (a CSPRNG) in
-    blocks of 4 KiB rather than one system call a frame."""
+    Encodes frames (RFC 6455 section 5.2).
+
+    ``client=True`` masks every frame with a fresh key from a CSPRNG
+    (``os.urandom``, drawn in blocks of 4 KiB), as section 5.3 requires.
+    ``text()`` refuses bytes that are not UTF-8 (``ValueError``), checking a
+    message sent in fragments as a whole; ``encode()`` is the unchecked
+    escape hatch.  Safe to share between threads: no two frames ever get the
+    same key.  It cannot be copied or pickled (a copy would replay keys)."""
 
     cdef readonly bint client
     cdef bytes _keys
@@ -918,10 +938,31 @@ cdef class _Decoder:
 
 
 @cython.final
+@cython.embedsignature(False)
 cdef class FrameDecoder(_Decoder):
-    """FrameDecoder(*, client=False, max_frame_size=1 << 20, allow_rsv1=False, allow_rsv2=False, allow_rsv3=False)
+    """FrameDecoder(*, client=False, max_frame_size=1048576, allow_rsv1=False, allow_rsv2=False, allow_rsv3=False)
+--
 
-    Streaming frame decoder: ``feed(bytes)`` returns the frames completed."""
+    Streaming frame decoder (RFC 6455 section 5.2).
+
+    ``feed(data)`` appends bytes, split anywhere, and returns the frames they
+    complete, in order.  ``client=False`` (this endpoint is a server) requires
+    every incoming frame to be masked; ``client=True`` requires them unmasked.
+    ``max_frame_size`` caps one frame's payload: ``None`` means no limit and
+    ``0`` a limit of zero; a header that announces more raises
+    ``MessageTooBigError`` before any of the payload is buffered.
+    ``allow_rsv1`` .. ``allow_rsv3`` accept the reserved bits an extension
+    negotiated.
+
+    Errors: ``ProtocolError`` (close code 1002) and ``MessageTooBigError``
+    (1009).  The frames completed by the same ``feed`` before the error are on
+    ``exc.decoded``; from then on the decoder is failed (``failed`` is True)
+    and every ``feed`` raises an error of the same class.  It decodes frames
+    only, so it keeps going after a CLOSE frame.
+
+    One call at a time: a ``feed`` that overlaps another on the same decoder
+    (another thread, a re-entrant callback) raises ``RuntimeError`` and
+    changes nothing."""
 
     cdef Header _h          # header whose payload is arriving
     cdef bint _in_payload
@@ -1005,11 +1046,36 @@ cdef class FrameDecoder(_Decoder):
 
 
 @cython.final
+@cython.embedsignature(False)
 cdef class MessageDecoder(_Decoder):
-    """MessageDecoder(*, client=False, max_message_size=1 << 20, max_frame_size=None, decode_text=True)
+    """MessageDecoder(*, client=False, max_message_size=1048576, max_frame_size=None, decode_text=True)
+--
 
-    Streaming message decoder: reassembles fragments, validates text and close
-    frames; ``feed(bytes)`` returns the messages completed, control ones included."""
+    Streaming message decoder (RFC 6455 sections 5.4-5.6 and 7).
+
+    ``feed(data)`` appends bytes, split anywhere, and returns the messages
+    they complete, in arrival order, control messages (PING, PONG, CLOSE)
+    included, even between the fragments of a message.  Fragments are
+    reassembled; TEXT is validated as UTF-8 as its bytes arrive, so the
+    ``feed`` that delivers the first invalid byte raises.  With
+    ``decode_text=True`` a TEXT message's ``data`` is a ``str``; with
+    ``decode_text=False`` it is the validated UTF-8 as ``bytes``.
+    ``max_message_size`` caps a TEXT or BINARY message, ``max_frame_size``
+    one frame: ``None`` means no limit and ``0`` a limit of zero; a header
+    that makes the limit certain to be passed raises ``MessageTooBigError``
+    before the payload is buffered.  ``client`` is as for ``FrameDecoder``.
+
+    Errors: ``ProtocolError`` (1002), ``InvalidDataError`` (1007),
+    ``MessageTooBigError`` (1009).  The messages completed by the same
+    ``feed`` before the error are on ``exc.decoded``; from then on the decoder
+    is failed (``failed`` is True) and every ``feed`` raises an error of the
+    same class.  A CLOSE payload is validated, and after a CLOSE the
+    connection is closing: ``closed`` is True and later bytes are ignored
+    (``feed`` returns ``[]``).
+
+    One call at a time: a ``feed`` that overlaps another on the same decoder
+    (another thread, a re-entrant callback) raises ``RuntimeError`` and
+    changes nothing."""
 
     cdef int64_t _max_message
     cdef bint _decode_text

@@ -28,7 +28,7 @@ from .errors import (
     already_initialised_error,
     in_use_error,
 )
-from .protocol import FrameHeader, Opcode, is_sendable_close_code
+from .protocol import FrameHeader, Opcode, _preview, is_sendable_close_code
 
 __all__ = [
     "parse_header",
@@ -293,11 +293,14 @@ _KEY_BLOCK = 4096
 
 
 class FrameEncoder:
-    """Encodes frames; ``client=True`` masks each with a fresh random key (section 5.3).
+    """Encodes frames (RFC 6455 section 5.2).
 
-    Safe to share between threads: keys are drawn under a lock, so no two
-    frames ever get the same key.  It cannot be copied or pickled, since a
-    copy would replay the original's keys.
+    ``client=True`` masks every frame with a fresh key from a CSPRNG
+    (``os.urandom``, drawn in blocks of 4 KiB), as section 5.3 requires.
+    ``text()`` refuses bytes that are not UTF-8 (``ValueError``), checking a
+    message sent in fragments as a whole; ``encode()`` is the unchecked
+    escape hatch.  Safe to share between threads: no two frames ever get the
+    same key.  It cannot be copied or pickled (a copy would replay keys).
     """
 
     __slots__ = ("_client", "_keys", "_key_pos", "_lock", "_utf8", "_in_text", "__weakref__")
@@ -421,7 +424,10 @@ class FrameEncoder:
 
 
 class Frame:
-    """One decoded frame; ``payload`` is already unmasked."""
+    """One decoded frame; ``payload`` is already unmasked.
+
+    Read-only, compared by value, hashable and picklable.
+    """
 
     __slots__ = ("_opcode", "_fin", "_rsv1", "_rsv2", "_rsv3", "_payload")
 
@@ -483,7 +489,12 @@ def _opcode_name(opcode: int) -> str:
 
 
 class Message:
-    """One complete message: ``data`` is ``str`` for decoded TEXT, else ``bytes``."""
+    """One complete message: ``data`` is ``str`` for decoded TEXT, else ``bytes``.
+
+    ``opcode`` is TEXT, BINARY, CLOSE, PING or PONG; a CLOSE message's data is
+    its raw payload (see ``parse_close``).  Read-only, compared by value,
+    hashable and picklable; ``data`` is always an exact ``str`` or ``bytes``.
+    """
 
     __slots__ = ("_opcode", "_data")
 
@@ -515,8 +526,7 @@ class Message:
         return (Message, (self._opcode, self._data))
 
     def __repr__(self) -> str:
-        kind = type(self._data).__name__
-        return f"Message({_opcode_name(self._opcode)}, data=<{len(self._data)} {kind}>)"
+        return f"Message({_opcode_name(self._opcode)}, data={_preview(self._data)})"
 
 
 # --- decoders -------------------------------------------------------------------
@@ -622,7 +632,27 @@ class _Decoder:
 
 
 class FrameDecoder(_Decoder):
-    """Streaming frame decoder: ``feed(bytes)`` returns the frames completed."""
+    """Streaming frame decoder (RFC 6455 section 5.2).
+
+    ``feed(data)`` appends bytes, split anywhere, and returns the frames they
+    complete, in order.  ``client=False`` (this endpoint is a server) requires
+    every incoming frame to be masked; ``client=True`` requires them unmasked.
+    ``max_frame_size`` caps one frame's payload: ``None`` means no limit and
+    ``0`` a limit of zero; a header that announces more raises
+    ``MessageTooBigError`` before any of the payload is buffered.
+    ``allow_rsv1`` .. ``allow_rsv3`` accept the reserved bits an extension
+    negotiated.
+
+    Errors: ``ProtocolError`` (close code 1002) and ``MessageTooBigError``
+    (1009).  The frames completed by the same ``feed`` before the error are on
+    ``exc.decoded``; from then on the decoder is failed (``failed`` is True)
+    and every ``feed`` raises an error of the same class.  It decodes frames
+    only, so it keeps going after a CLOSE frame.
+
+    One call at a time: a ``feed`` that overlaps another on the same decoder
+    (another thread, a re-entrant callback) raises ``RuntimeError`` and
+    changes nothing.
+    """
 
     __slots__ = ("_hdr", "_payload", "_unmask")
 
@@ -676,11 +706,31 @@ class FrameDecoder(_Decoder):
 
 
 class MessageDecoder(_Decoder):
-    """Streaming message decoder: reassembles fragments, validates text and close frames.
+    """Streaming message decoder (RFC 6455 sections 5.4-5.6 and 7).
 
-    Payload bytes are consumed as they arrive: unmasked into one growing
-    buffer per message (never an object per fragment) and, for TEXT, validated
-    on the way, so the ``feed`` that delivers the first invalid byte raises.
+    ``feed(data)`` appends bytes, split anywhere, and returns the messages
+    they complete, in arrival order, control messages (PING, PONG, CLOSE)
+    included, even between the fragments of a message.  Fragments are
+    reassembled; TEXT is validated as UTF-8 as its bytes arrive, so the
+    ``feed`` that delivers the first invalid byte raises.  With
+    ``decode_text=True`` a TEXT message's ``data`` is a ``str``; with
+    ``decode_text=False`` it is the validated UTF-8 as ``bytes``.
+    ``max_message_size`` caps a TEXT or BINARY message, ``max_frame_size``
+    one frame: ``None`` means no limit and ``0`` a limit of zero; a header
+    that makes the limit certain to be passed raises ``MessageTooBigError``
+    before the payload is buffered.  ``client`` is as for ``FrameDecoder``.
+
+    Errors: ``ProtocolError`` (1002), ``InvalidDataError`` (1007),
+    ``MessageTooBigError`` (1009).  The messages completed by the same
+    ``feed`` before the error are on ``exc.decoded``; from then on the decoder
+    is failed (``failed`` is True) and every ``feed`` raises an error of the
+    same class.  A CLOSE payload is validated, and after a CLOSE the
+    connection is closing: ``closed`` is True and later bytes are ignored
+    (``feed`` returns ``[]``).
+
+    One call at a time: a ``feed`` that overlaps another on the same decoder
+    (another thread, a re-entrant callback) raises ``RuntimeError`` and
+    changes nothing.
     """
 
     __slots__ = (

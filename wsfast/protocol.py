@@ -66,3 +66,11 @@ def is_sendable_close_code(code: int) -> bool:
     be sent; everything else is unassigned or invalid.
     """
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+def _preview(data: str | bytes, limit: int = 40) -> str:
+    """``data`` for a repr: whole when short, else its start and its size."""
+    if len(data) <= limit:
+        return repr(data)
+    unit = "chars" if isinstance(data, str) else "bytes"
+    return f"{data[:limit]!r}... <{len(data)} {unit}>"
