@@ -65,7 +65,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from wsfast._bench import TOPICS
+    from wsfast._bench import EXTRA_TOPICS, TOPICS
 
     parser = argparse.ArgumentParser(
         prog="python -m wsfast",
@@ -95,8 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", metavar="FILE",
                        help="also write the results as JSON to FILE ('-': standard output, "
                        "tables then go to standard error)")
-    bench.add_argument("--only", metavar="TOPIC", action="append", choices=TOPICS,
-                       help=f"run only this topic ({', '.join(TOPICS)}); may be repeated")
+    bench.add_argument("--only", metavar="TOPIC", action="append",
+                       choices=TOPICS + EXTRA_TOPICS,
+                       help=f"run only this topic ({', '.join(TOPICS + EXTRA_TOPICS)}); "
+                       "may be repeated")
     bench.add_argument("--samples", type=int, metavar="N",
                        help="samples per case (default 5; 3 with --quick)")
     bench.add_argument("--sample-ms", type=float, metavar="MS",

@@ -1,0 +1,781 @@
+"""The permessage-deflate engine (wsfast._pmd, RFC 7692 section 7.2), on every backend.
+
+The engine is one pure-Python module that both twins use, so these tests run over
+the installed backends (stdlib zlib always; zlib-ng and ISA-L when installed, skipped
+otherwise) rather than over the twins: RFC 7692 section 7.2.3's byte examples, BFINAL
+streams, limits at +-1, bombs with their memory peak, corrupt data, window 8, every
+split point, random round trips, and interop with websockets' extension.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wsfast import _pmd
+from wsfast._pmd import TAIL, Deflater, Inflater
+from wsfast.errors import InvalidDataError, MessageTooBigError
+
+BACKENDS = list(_pmd.BACKENDS)
+
+_EXAMPLES = int(os.environ.get("WSFAST_FUZZ_EXAMPLES", "150"))
+FUZZ = settings(max_examples=_EXAMPLES, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend name; skipped when that backend is not installed."""
+    name: str = request.param
+    if name not in _pmd.available_backends():
+        pytest.skip(f"deflate backend {name} is not installed")
+    return name
+
+
+def installed() -> list[str]:
+    return list(_pmd.available_backends())
+
+
+def h(text: str) -> bytes:
+    return bytes.fromhex(text.replace(" ", ""))
+
+
+def inflate_pieces(inf: Inflater, pieces: Iterable[bytes], limit: int | None = None) -> bytes:
+    """Feed ``pieces`` of one message, then finish it; the whole output."""
+    out = bytearray()
+    for piece in pieces:
+        out += inf.feed(piece, limit)
+    out += inf.finish(limit)
+    return bytes(out)
+
+
+def splits(data: bytes) -> Iterable[list[bytes]]:
+    """``data`` whole, one byte at a time, and cut in two at every point."""
+    yield [data]
+    if data:
+        yield [data[i : i + 1] for i in range(len(data))]
+    for cut in range(len(data) + 1):
+        yield [data[:cut], data[cut:]]
+
+
+def deflate_stream(messages: list[bytes], level: int = 6, wbits: int = 15) -> list[bytes]:
+    """A reference sender (stdlib zlib): context takeover, sync flush, tail stripped."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -wbits)
+    return [(c.compress(m) + c.flush(zlib.Z_SYNC_FLUSH))[:-4] for m in messages]
+
+
+def strict_inflate(payload: bytes, wbits: int, d: Any = None) -> bytes:
+    """Stdlib zlib one output byte per call, so that every match must come from the
+    window of ``2**wbits`` bytes (within one call zlib accepts any distance into that
+    call's own output).  ``d``: a decompressor to go on with (context takeover)."""
+    d = d or zlib.decompressobj(-wbits)
+    out = bytearray()
+    data = payload + TAIL
+    while True:
+        piece = d.decompress(data, 1)
+        out += piece
+        data = d.unconsumed_tail
+        if not data and not piece:
+            return bytes(out)
+
+
+def reference_inflate(payloads: list[bytes], wbits: int = 15, reset: bool = False) -> list[bytes]:
+    """Stdlib zlib, unbounded: each payload plus the tail."""
+    d = zlib.decompressobj(-wbits)
+    out = []
+    for p in payloads:
+        if reset:
+            d = zlib.decompressobj(-wbits)
+        out.append(d.decompress(p + TAIL))
+    return out
+
+
+# --- RFC 7692 section 7.2.3: the byte examples -------------------------------------
+
+HELLO = b"Hello"
+#: (name, peer's no_context_takeover, messages as lists of fragment payloads, texts)
+RFC_VECTORS = [
+    ("7.2.3.1-hello", False, [[h("f2 48 cd c9 c9 07 00")]], [HELLO]),
+    ("7.2.3.1-hello-fragmented", False, [[h("f2 48 cd"), h("c9 c9 07 00")]], [HELLO]),
+    ("7.2.3.2-shared-window", False,
+     [[h("f2 48 cd c9 c9 07 00")], [h("f2 00 11 00 00")]], [HELLO, HELLO]),
+    ("7.2.3.2-no-context-takeover", True,
+     [[h("f2 48 cd c9 c9 07 00")], [h("f2 48 cd c9 c9 07 00")]], [HELLO, HELLO]),
+    ("7.2.3.3-stored-block", False, [[h("00 05 00 fa ff 48 65 6c 6c 6f 00")]], [HELLO]),
+    ("7.2.3.4-bfinal", False, [[h("f3 48 cd c9 c9 07 00 00")]], [HELLO]),
+    ("7.2.3.5-two-blocks", False, [[h("f2 48 05 00 00 00 ff ff ca c9 c9 07 00")]], [HELLO]),
+    ("7.2.3.5-two-blocks-two-frames", False,
+     [[h("f2 48 05 00 00 00 ff ff"), h("ca c9 c9 07 00")]], [HELLO]),
+    ("7.2.3.6-empty-final-fragment", False,
+     [[h("f2 48 cd c9 c9 07 00 00 00 ff ff"), h("00")]], [HELLO]),
+    ("empty-message", False, [[h("00")]], [b""]),
+    ("empty-payload", False, [[b""]], [b""]),
+    # A BFINAL message, then one that refers to its window: websockets 17.4 gives b"".
+    ("bfinal-then-shared-window", False,
+     [[h("f3 48 cd c9 c9 07 00 00")], [h("f2 00 11 00 00")]], [HELLO, HELLO]),
+    # A sender that ends a message with its final block and appends nothing.
+    ("bfinal-without-empty-block", False,
+     [[h("f3 48 cd c9 c9 07 00")], [h("f2 00 11 00 00")]], [HELLO, HELLO]),
+    # BFINAL inside a message: the next block still sees "Hello" in the window.
+    ("bfinal-mid-message", False, [[h("f3 48 cd c9 c9 07 00"), h("f2 00 11 00 00")]],
+     [HELLO + HELLO]),
+]
+
+
+@pytest.mark.parametrize(("reset", "messages", "texts"),
+                         [pytest.param(*v[1:], id=v[0]) for v in RFC_VECTORS])
+def test_rfc7692_examples(backend: str, reset: bool, messages: list[list[bytes]],
+                          texts: list[bytes]) -> None:
+    inf = Inflater(15, reset, backend=backend)
+    assert [inflate_pieces(inf, frags) for frags in messages] == texts
+
+
+@pytest.mark.parametrize(("reset", "messages", "texts"),
+                         [pytest.param(*v[1:], id=v[0]) for v in RFC_VECTORS])
+def test_rfc7692_examples_every_split(backend: str, reset: bool,
+                                      messages: list[list[bytes]], texts: list[bytes]) -> None:
+    # The last message, whole, byte by byte and split at every point, after the
+    # earlier ones (whose window it may use); both with feed() and with final=True.
+    *before, last = messages
+    for pieces in splits(b"".join(last)):
+        for final_in_feed in (False, True):
+            inf = Inflater(15, reset, backend=backend)
+            for frags in before:
+                inflate_pieces(inf, frags)
+            if final_in_feed:
+                out = b"".join(inf.feed(p) for p in pieces[:-1])
+                out += inf.feed(pieces[-1], None, final=True)
+            else:
+                out = inflate_pieces(inf, pieces)
+            assert out == texts[-1], pieces
+
+
+def test_rfc7692_deflate_bytes() -> None:
+    # Stdlib zlib at level 1 writes exactly the RFC's examples.
+    d = Deflater(15, level=1, backend="zlib")
+    assert d.compress(HELLO) == h("f2 48 cd c9 c9 07 00")
+    assert d.compress(HELLO) == h("f2 00 11 00 00")  # 7.2.3.2: the shared window
+    d = Deflater(15, True, level=1, backend="zlib")
+    assert d.compress(HELLO) == h("f2 48 cd c9 c9 07 00")
+    assert d.compress(HELLO) == h("f2 48 cd c9 c9 07 00")  # no context takeover
+
+
+# --- the deflater ---------------------------------------------------------------------
+
+
+def test_deflate_empty(backend: str) -> None:
+    d = Deflater(backend=backend)
+    assert d.compress(b"") == b"\x00"  # 7.2.3.6
+    assert d.compress(HELLO, final=False).endswith(TAIL)
+    assert d.compress(b"", final=True) == b"\x00"
+    assert d.compress(bytearray()) == b"\x00"
+    assert d.compress(HELLO) != b"\x00"
+    d = Deflater(backend=backend)
+    assert reference_inflate([d.compress(HELLO, final=False)[:-4]]) == [HELLO]
+
+
+def test_deflate_fragments_make_one_message(backend: str) -> None:
+    text = b"fragmented permessage-deflate message " * 20
+    for reset in (False, True):
+        d = Deflater(15, reset, backend=backend)
+        inf = Inflater(15, reset)
+        for _ in range(3):
+            frames = [d.compress(text[:100], final=False), d.compress(text[100:500], final=False),
+                      d.compress(text[500:], final=True)]
+            assert all(f.endswith(TAIL) for f in frames[:-1])
+            assert not frames[-1].endswith(TAIL)
+            assert inflate_pieces(inf, frames) == text
+
+
+def test_deflate_context_takeover(backend: str) -> None:
+    text = b'{"type":"trade","symbol":"BTC-USD","price":"43125.12","qty":"0.0031"}'
+    d = Deflater(backend=backend)
+    first, second = d.compress(text), d.compress(text)
+    assert len(second) < len(first) // 2  # the second refers to the first
+    assert reference_inflate([first, second]) == [text, text]
+    with pytest.raises(zlib.error):  # and cannot be inflated on its own
+        reference_inflate([second])
+
+
+def test_deflate_no_context_takeover(backend: str) -> None:
+    # Every message inflates with a fresh decompressor (the peer may drop its state),
+    # although one compressor is reused with Z_FULL_FLUSH.
+    rng = random.Random(5)
+    text = bytes(rng.choice(b"abcdefgh ") for _ in range(3000))
+    d = Deflater(15, True, backend=backend)
+    payloads = [d.compress(text[i:] + text[:i]) for i in range(0, 3000, 300)]
+    assert reference_inflate(payloads, reset=True) == [text[i:] + text[:i]
+                                                       for i in range(0, 3000, 300)]
+    assert len(set(payloads)) > 1
+    c = d._c
+    d.compress(text)
+    assert d._c is c  # reused, not rebuilt
+
+
+def test_deflate_window_bits(backend: str) -> None:
+    rng = random.Random(9)
+    data = bytes(rng.getrandbits(8) for _ in range(3000))
+    data = data + data  # matches 3000 bytes back: windows of 12 bits and more use them
+    for bits in range(9, 16):
+        d = Deflater(bits, backend=backend)
+        payload = d.compress(data)
+        assert strict_inflate(payload, bits) == data
+        assert (len(payload) < 3600) == (bits >= 12), bits
+
+
+def test_deflate_window_8() -> None:
+    # Matches at distances 251-500 are common in this data: a compressor with a
+    # 9-bit window would use them unless it keeps within 250 bytes.
+    rng = random.Random(8)
+    block = bytes(rng.getrandbits(8) for _ in range(251))
+    data = b"".join(block[: rng.randrange(200, 251)] + bytes([i % 256]) * 3
+                    for i in range(300))
+    for name in installed():
+        for level in _pmd.get_backend(name).levels:
+            d = Deflater(8, level=level, backend=name)
+            assert d.window_bits == 8
+            payloads = [d.compress(data[i : i + 5000]) for i in range(0, len(data), 5000)]
+            ref = zlib.decompressobj(-8)
+            got = b"".join(strict_inflate(p, 8, ref) for p in payloads)
+            assert got == data, (name, level)
+            ours = Inflater(8, backend=name)
+            assert b"".join(ours.feed(p, final=True) for p in payloads) == data
+    # ISA-L reaches 512 bytes back at wbits -9: a window of 8 is served by zlib.
+    if "isal" in installed():
+        assert Deflater(8, backend="isal").backend.name == "zlib"
+        assert Deflater(9, backend="isal").backend.name == "isal"
+
+
+def test_deflate_levels_and_mem_levels(backend: str) -> None:
+    data = b"level and memLevel " * 500
+    for level in _pmd.get_backend(backend).levels:
+        for mem_level in (1, 5, 9):
+            d = Deflater(15, level=level, mem_level=mem_level, backend=backend)
+            assert reference_inflate([d.compress(data)]) == [data]
+
+
+def test_deflater_arguments() -> None:
+    with pytest.raises(ValueError):
+        Deflater(7)
+    with pytest.raises(ValueError):
+        Deflater(16)
+    with pytest.raises(TypeError):
+        Deflater("15")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Deflater(True)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Deflater(level=10, backend="zlib")
+    with pytest.raises(ValueError):
+        Deflater(mem_level=0)
+    with pytest.raises(ValueError):
+        Deflater(mem_level=10)
+    assert Deflater(level=9).level == 9  # the automatic choice serves every level
+    if "isal" in installed():
+        with pytest.raises(ValueError, match="0-3"):
+            Deflater(level=6, backend="isal")
+    with pytest.raises(ValueError):
+        Deflater(backend="no-such-backend")
+    with pytest.raises(TypeError):
+        Deflater(backend=42)  # type: ignore[arg-type]
+    assert "window_bits=15" in repr(Deflater())
+
+
+# --- the inflater: BFINAL --------------------------------------------------------------
+
+
+def bfinal_sender(messages: list[bytes], wbits: int = 15, end: bytes = b"\x00") -> list[bytes]:
+    """A sender that ends every message with a final block (Z_FINISH) and keeps the
+    context by priming the next compressor with the window (section 7.2.1 allows it).
+    ``end`` follows the final block: ``00`` is what section 7.2.1 asks for (an empty
+    stored block, less the 4 bytes the receiver appends); some senders append nothing."""
+    window = 1 << wbits
+    history = b""
+    payloads = []
+    for m in messages:
+        c = (zlib.compressobj(6, zlib.DEFLATED, -wbits, 8, zlib.Z_DEFAULT_STRATEGY, history[-window:])
+             if history else zlib.compressobj(6, zlib.DEFLATED, -wbits))
+        # After a final block, append an empty stored block and strip its last 4 bytes.
+        payloads.append(c.compress(m) + c.flush(zlib.Z_FINISH) + end)
+        history = (history + m)[-window:]
+    return payloads
+
+
+@pytest.mark.parametrize("end", [b"\x00", b""], ids=["empty-stored-block", "nothing"])
+@pytest.mark.parametrize("wbits", [9, 15])
+def test_bfinal_every_message_with_context_takeover(backend: str, wbits: int, end: bytes) -> None:
+    rng = random.Random(wbits)
+    words = [b"alpha", b"beta", b"gamma", b"delta", b"omega", b"{", b"}", b'"key":']
+    messages = [b" ".join(rng.choice(words) for _ in range(rng.randrange(0, 3000)))
+                for _ in range(60)]  # about 9 windows of 32 KiB in all
+    payloads = bfinal_sender(messages, wbits, end)
+    inf = Inflater(wbits, backend=backend)
+    for message, payload in zip(messages, payloads, strict=True):
+        cut = len(payload) // 3
+        assert inflate_pieces(inf, [payload[:cut], payload[cut:]], 1 << 20) == message
+
+
+def test_bfinal_blocks_inside_one_message(backend: str) -> None:
+    # Several zlib streams, each final, within one message, each using the window.
+    part = b"0123456789abcdef" * 300  # 4800 bytes
+    payload = b"".join(bfinal_sender([part] * 10, end=b"")) + b"\x00"
+    for step in (1, 7, 4096, len(payload)):
+        inf = Inflater(15, backend=backend)
+        pieces = [payload[i : i + step] for i in range(0, len(payload), step)]
+        assert inflate_pieces(inf, pieces) == part * 10
+
+
+EMPTY_FINAL_BLOCK = h("03 00")  # BFINAL=1, fixed Huffman, end of block
+END = b"\x00"  # the closing empty stored block, less the receiver's 4 bytes
+
+
+def test_bfinal_restarts_are_bounded(backend: str) -> None:
+    # Each final block costs a new decompressor primed with the window: a message
+    # gets FREE_RESTARTS of them plus one per RESTART_INPUT compressed bytes.
+    # (``k`` final blocks and the closing 00 make k restarts: one after each block.)
+    free = _pmd.FREE_RESTARTS
+    assert inflate_pieces(Inflater(backend=backend), [EMPTY_FINAL_BLOCK * free + END]) == b""
+    with pytest.raises(MessageTooBigError, match="DEFLATE streams"):
+        inflate_pieces(Inflater(backend=backend), [EMPTY_FINAL_BLOCK * (free + 1) + END])
+    # A long message earns more: 2048 bytes of stored data earn 2 more restarts.
+    stored = b"\x00" + (2043).to_bytes(2, "little") + (0xFFFF ^ 2043).to_bytes(2, "little")
+    data = stored + b"x" * 2043
+    ok = data + EMPTY_FINAL_BLOCK * (free + 2) + END
+    assert inflate_pieces(Inflater(backend=backend), [ok]) == b"x" * 2043
+    with pytest.raises(MessageTooBigError):
+        inflate_pieces(Inflater(backend=backend), [data + EMPTY_FINAL_BLOCK * (free + 3) + END])
+    # The count is per message (the next one's first restart included).
+    inf = Inflater(backend=backend)
+    for _ in range(5):
+        assert inflate_pieces(inf, [EMPTY_FINAL_BLOCK * (free - 1) + END]) == b""
+    # A stream that ends with the message costs nothing until more data comes.
+    inf = Inflater(backend=backend)
+    for _ in range(3):
+        assert inflate_pieces(inf, [EMPTY_FINAL_BLOCK]) == b""
+    assert inf._restarts == 0 and inf._d is None
+
+
+# --- the inflater: limits ------------------------------------------------------------------
+
+
+def test_limit_boundary(backend: str) -> None:
+    rng = random.Random(3)
+    text = bytes(rng.choice(b"ab cd") for _ in range(100_000))
+    payload = deflate_stream([text])[0]
+    for pieces in ([payload], [payload[i : i + 1000] for i in range(0, len(payload), 1000)]):
+        assert inflate_pieces(Inflater(backend=backend), pieces, len(text)) == text
+        with pytest.raises(MessageTooBigError):
+            inflate_pieces(Inflater(backend=backend), pieces, len(text) - 1)
+    assert inflate_pieces(Inflater(backend=backend), [h("00")], 0) == b""
+    with pytest.raises(MessageTooBigError):
+        inflate_pieces(Inflater(backend=backend), [h("f2 48 cd c9 c9 07 00")], 4)
+    assert inflate_pieces(Inflater(backend=backend), [h("f2 48 cd c9 c9 07 00")], 5) == HELLO
+
+
+def test_limit_pending_output_with_empty_tail(backend: str) -> None:
+    # 2**24 + 1 bytes of 01: zlib stops inside a match with all input consumed and one
+    # byte still to come (the state websockets #1715 missed; ISA-L gets there often).
+    size = 1 << 24
+    data = b"\x01" * (size + 1)
+    payload = deflate_stream([data], level=9)[0]
+    assert len(payload) < 20000
+    with pytest.raises(MessageTooBigError):
+        inflate_pieces(Inflater(backend=backend), [payload], size)
+    out = bytearray()
+    inf = Inflater(backend=backend)
+    assert inf.feed_to(payload, size + 1, out.extend, final=True) == size + 1
+    assert len(out) == size + 1 and out.count(1) == size + 1
+
+
+def test_limit_is_per_message(backend: str) -> None:
+    inf = Inflater(backend=backend)
+    payloads = deflate_stream([b"x" * 1000] * 5)
+    for p in payloads:
+        assert len(inflate_pieces(inf, [p], 1000)) == 1000
+    assert inf.total == 0
+
+
+def test_limit_pending_output_many_requests(backend: str) -> None:
+    # Every split and every limit near the size, on data whose long matches leave
+    # output pending at the end of many calls: the total is exact.
+    data = (b"\x00" * 3000 + b"abc") * 50
+    payload = deflate_stream([data], level=9)[0]
+    for limit in (len(data) - 1, len(data), len(data) + 1):
+        for step in (1, 5, 64, len(payload)):
+            pieces = [payload[i : i + step] for i in range(0, len(payload), step)]
+            inf = Inflater(backend=backend)
+            if limit < len(data):
+                with pytest.raises(MessageTooBigError):
+                    inflate_pieces(inf, pieces, limit)
+            else:
+                assert inflate_pieces(inf, pieces, limit) == data
+
+
+# --- bombs: the memory peak stays under the limit + 1 MiB ------------------------------
+
+MIB = 1 << 20
+BOMB_SIZE = 256 * MIB
+BOMB_LIMIT = 16 * MIB
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    """256 MiB of zeros in about 260 KB: 256 copies of a full-flushed MiB."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    one = c.compress(b"\x00" * MIB) + c.flush(zlib.Z_FULL_FLUSH)  # independent of history
+    return (one * (BOMB_SIZE // MIB))[:-4]
+
+
+def _peak(run: Callable[[], object]) -> int:
+    """The tracemalloc peak of ``run`` above what was allocated before it."""
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        run()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+BOMB_SPLITS = {
+    "whole": None,
+    "1-byte": 1,
+    "1000-bytes": 1000,
+    "64KiB+1": 64 * 1024 + 1,
+}
+
+
+@pytest.mark.parametrize("step", list(BOMB_SPLITS.values()), ids=list(BOMB_SPLITS))
+def test_bomb_memory_peak(backend: str, bomb: bytes, step: int | None) -> None:
+    # The decoder's way: each piece of output into the message's buffer (feed_to).
+    inf = Inflater(backend=backend)
+    pieces = [bomb] if step is None else [bomb[i : i + step] for i in range(0, len(bomb), step)]
+    out = _pmd.MessageBuffer()
+    fed = 0
+
+    def run() -> None:
+        nonlocal fed
+        with pytest.raises(MessageTooBigError):
+            for piece in pieces:
+                inf.feed_to(piece, BOMB_LIMIT, out.append)
+                fed += 1
+            inf.feed_to(b"", BOMB_LIMIT, out.append, final=True)
+
+    peak = _peak(run)
+    assert peak < BOMB_LIMIT + MIB, peak
+    assert BOMB_LIMIT - _pmd.OUTPUT_CHUNK <= len(out) <= BOMB_LIMIT + 1
+    assert fed < len(pieces)  # raised on the way, not at the end
+    with pytest.raises(MessageTooBigError):  # and stays failed
+        inf.feed(b"\x00")
+
+
+def test_bomb_random_splits(backend: str, bomb: bytes) -> None:
+    rng = random.Random(1)
+    cuts = sorted(rng.sample(range(1, len(bomb)), 300))
+    pieces = [bomb[a:b] for a, b in zip([0, *cuts], [*cuts, len(bomb)], strict=True)]
+    inf = Inflater(backend=backend)
+    out = _pmd.MessageBuffer()
+
+    def run() -> None:
+        with pytest.raises(MessageTooBigError):
+            for piece in pieces:
+                inf.feed_to(piece, BOMB_LIMIT, out.append)
+
+    assert _peak(run) < BOMB_LIMIT + MIB
+
+
+def test_bomb_with_feed(backend: str, bomb: bytes) -> None:
+    # feed() joins each call's output: with calls that inflate to little each (or
+    # pass the limit in one go), a caller keeping everything stays bounded too.
+    for step in (None, 64):
+        pieces = [bomb] if step is None else [bomb[i : i + step]
+                                             for i in range(0, len(bomb), step)]
+        kept: list[bytes] = []
+        inf = Inflater(backend=backend)
+
+        def run(inf: Inflater = inf, pieces: list[bytes] = pieces,
+                kept: list[bytes] = kept) -> None:
+            with pytest.raises(MessageTooBigError):
+                for piece in pieces:
+                    kept.append(inf.feed(piece, BOMB_LIMIT))
+
+        assert _peak(run) < BOMB_LIMIT + MIB
+        assert sum(map(len, kept)) <= BOMB_LIMIT
+
+
+# --- the inflater: corrupt data, state, arguments ------------------------------------------
+
+CORRUPT = {
+    "reserved-block-type": h("ff ff ff ff"),
+    "distance-before-start": h("f2 00 11 00 00"),  # "Hello" again, with no history
+    "stored-length-mismatch": h("00 05 00 00 00 48 65 6c 6c 6f"),
+    "invalid-literal-code": h("04 c0 81 08 00 00 00 00 20 7f eb 0b 00 00"),
+    "too-many-length-symbols": h("fc 00 00"),
+}
+
+
+@pytest.mark.parametrize("payload", list(CORRUPT.values()), ids=list(CORRUPT))
+def test_corrupt_data(backend: str, payload: bytes) -> None:
+    for pieces in splits(payload):
+        inf = Inflater(backend=backend)
+        with pytest.raises(InvalidDataError) as info:
+            inflate_pieces(inf, pieces)
+        assert info.value.close_code == 1007
+        with pytest.raises(InvalidDataError):  # stays failed
+            inf.feed(h("f2 48 cd c9 c9 07 00"), final=True)
+
+
+def test_no_context_takeover_forgets_the_window(backend: str) -> None:
+    # Under the peer's no_context_takeover the window is dropped: a message that
+    # refers to the previous one is corrupt.
+    inf = Inflater(15, True, backend=backend)
+    assert inflate_pieces(inf, [h("f2 48 cd c9 c9 07 00")]) == HELLO
+    with pytest.raises(InvalidDataError):
+        inflate_pieces(inf, [h("f2 00 11 00 00")])
+
+
+def test_context_takeover_many_messages(backend: str) -> None:
+    rng = random.Random(11)
+    messages = [bytes(rng.choice(b"abcdefghij {}:,") for _ in range(rng.randrange(0, 500)))
+                for _ in range(1000)]
+    inf = Inflater(backend=backend)
+    for message, payload in zip(messages, deflate_stream(messages), strict=True):
+        assert inf.feed(payload, 1000, final=True) == message
+
+
+def test_large_message_chunks(backend: str) -> None:
+    # Input above INPUT_CHUNK and output above OUTPUT_CHUNK, in one feed.
+    rng = random.Random(2)
+    data = bytes(rng.getrandbits(8) for _ in range(300_000)) + b"z" * 2_000_000
+    payload = deflate_stream([data])[0]
+    assert len(payload) > _pmd.INPUT_CHUNK
+    for inf in (Inflater(backend=backend), Inflater(backend=backend)):
+        assert inf.feed(payload, len(data), final=True) == data
+    out = bytearray(b"prefix")
+    assert Inflater(backend=backend).feed_to(memoryview(payload), None, out.extend,
+                                             final=True) == len(data)
+    assert out == b"prefix" + data
+    buf = _pmd.MessageBuffer()
+    assert Inflater(backend=backend).feed_to(payload, None, buf.append, final=True) == len(data)
+    assert len(buf) == len(data) and buf.take() == data and buf.take() == b""
+
+
+def test_message_buffer() -> None:
+    buf = _pmd.MessageBuffer()
+    pieces = [b"a" * n for n in (1, 70_000, 5, 65_535, 2, 0, 3)] + [b"b"] * 70_000
+    for piece in pieces:
+        buf.append(piece)
+    assert len(buf) == sum(map(len, pieces))
+    assert buf.take() == b"".join(pieces)
+    assert len(buf) == 0
+    buf.append(b"xyz")
+    buf.clear()
+    buf.append(b"abc")
+    assert buf.take() == b"abc"
+
+
+def test_sink_errors_propagate(backend: str) -> None:
+    # A sink may stop the message (invalid text, say): its error comes out as is.
+    inf = Inflater(backend=backend)
+
+    def sink(piece: bytes) -> None:
+        raise UnicodeError("stop")
+
+    with pytest.raises(UnicodeError):
+        inf.feed_to(h("f2 48 cd c9 c9 07 00"), None, sink, final=True)
+
+
+def test_inflater_arguments() -> None:
+    with pytest.raises(ValueError):
+        Inflater(7)
+    with pytest.raises(ValueError):
+        Inflater(16)
+    with pytest.raises(TypeError):
+        Inflater(15.0)  # type: ignore[arg-type]
+    inf = Inflater()
+    with pytest.raises(ValueError):
+        inf.feed(b"", -1)
+    with pytest.raises(TypeError):
+        inf.feed("text")
+    assert inf.feed(bytearray(h("f2 48 cd c9 c9 07 00")), 5, final=True) == HELLO
+    assert inf.feed(memoryview(h("f2 00 11 00 00")), 5, final=True) == HELLO
+    assert "window_bits=15" in repr(inf)
+
+
+def test_for_endpoint() -> None:
+    class Params:  # the attribute names of wsfast.PerMessageDeflate (API section 7)
+        server_no_context_takeover = True
+        client_no_context_takeover = False
+        server_max_window_bits = 10
+        client_max_window_bits = 12
+
+    p = Params()
+    server_in, client_in = Inflater.for_endpoint(p, client=False), Inflater.for_endpoint(p, client=True)
+    assert (server_in.window_bits, server_in.no_context_takeover) == (12, False)
+    assert (client_in.window_bits, client_in.no_context_takeover) == (10, True)
+    server_out = Deflater.for_endpoint(p, client=False, level=3)
+    client_out = Deflater.for_endpoint(p, client=True)
+    assert (server_out.window_bits, server_out.no_context_takeover, server_out.level) == (10, True, 3)
+    assert (client_out.window_bits, client_out.no_context_takeover) == (12, False)
+
+
+def test_backend_choice() -> None:
+    chosen = _pmd.get_backend()
+    assert chosen.name == next(n for n in _pmd.PREFERENCE if n in installed())
+    assert _pmd.get_backend("zlib").module is zlib
+    assert _pmd.get_backend(zlib).name == "zlib"
+    assert _pmd.get_backend(chosen) is chosen
+    with pytest.raises(ValueError):
+        _pmd.get_backend("gzip")
+    # A module wsfast does not know is taken as zlib-compatible.
+    import types
+
+    other = types.ModuleType("my_zlib")
+    other.__dict__.update({k: getattr(zlib, k) for k in dir(zlib) if not k.startswith("__")})
+    custom = _pmd.get_backend(other)
+    assert custom.name == "my_zlib" and custom.levels == range(10)
+    assert Inflater(backend=other).feed(h("f2 48 cd c9 c9 07 00"), final=True) == HELLO
+
+
+# --- random round trips -----------------------------------------------------------------
+
+_data = st.one_of(
+    st.binary(max_size=3000),
+    st.lists(st.sampled_from([b"ab", b"cd", b"hello ", b"\x00" * 300, b"{}", b"xyz" * 90]),
+             max_size=60).map(b"".join),
+)
+
+
+@FUZZ
+@given(
+    messages=st.lists(st.tuples(_data, st.lists(st.integers(0, 4000), max_size=3)),
+                      min_size=1, max_size=8),
+    bits=st.integers(8, 15),
+    reset=st.booleans(),
+    level=st.integers(0, 9),
+    mem_level=st.integers(1, 9),
+    sender=st.sampled_from(BACKENDS),
+    receiver=st.sampled_from(BACKENDS),
+    seed=st.integers(0, 2**32),
+)
+def test_round_trip(messages: list[tuple[bytes, list[int]]], bits: int, reset: bool, level: int,
+                    mem_level: int, sender: str, receiver: str, seed: int) -> None:
+    have = installed()
+    sender = sender if sender in have else "zlib"
+    receiver = receiver if receiver in have else "zlib"
+    levels = _pmd.get_backend(sender).levels
+    d = Deflater(bits, reset, level=level if level in levels else levels[-1],
+                 mem_level=mem_level, backend=sender)
+    inf = Inflater(bits, reset, backend=receiver)
+    rng = random.Random(seed)
+    wire_all = []
+    for data, cuts in messages:
+        # The sender fragments the message at ``cuts``; the receiver gets the
+        # concatenated payloads split at random points.
+        bounds = sorted({min(c, len(data)) for c in cuts})
+        parts = [data[a:b] for a, b in zip([0, *bounds], [*bounds, len(data)], strict=True)]
+        frames = [d.compress(p, final=False) for p in parts[:-1]] + [d.compress(parts[-1])]
+        wire = b"".join(frames)
+        wire_all.append(wire)
+        points = sorted(rng.sample(range(len(wire) + 1), min(3, len(wire) + 1)))
+        pieces = [wire[a:b] for a, b in zip([0, *points], [*points, len(wire)], strict=True)]
+        limit = len(data) if rng.random() < 0.5 else None
+        assert inflate_pieces(inf, pieces, limit) == data
+    # stdlib zlib agrees (window 8 streams inflate with a 9-bit window there).
+    assert reference_inflate(wire_all, max(bits, 9), reset) == [m for m, _ in messages]
+
+
+@FUZZ
+@given(data=st.binary(min_size=1, max_size=2000), limit=st.integers(0, 2500),
+       receiver=st.sampled_from(BACKENDS), step=st.integers(1, 300))
+def test_limit_fuzz(data: bytes, limit: int, receiver: str, step: int) -> None:
+    receiver = receiver if receiver in installed() else "zlib"
+    data = data * 3
+    payload = deflate_stream([data])[0]
+    pieces = [payload[i : i + step] for i in range(0, len(payload), step)]
+    inf = Inflater(backend=receiver)
+    if len(data) > limit:
+        with pytest.raises(MessageTooBigError):
+            inflate_pieces(inf, pieces, limit)
+    else:
+        assert inflate_pieces(inf, pieces, limit) == data
+
+
+@FUZZ
+@given(garbage=st.binary(max_size=200), receiver=st.sampled_from(BACKENDS))
+def test_garbage_never_escapes(garbage: bytes, receiver: str) -> None:
+    # Random bytes inflate to something, or raise one of the engine's errors.
+    receiver = receiver if receiver in installed() else "zlib"
+    inf = Inflater(backend=receiver)
+    try:
+        out = inflate_pieces(inf, [garbage[:50], garbage[50:]], 100_000)
+    except (InvalidDataError, MessageTooBigError):
+        return
+    assert len(out) <= 100_000
+
+
+# --- interop with websockets' extension -------------------------------------------------
+
+try:
+    from websockets import frames as websockets_frames
+    from websockets.extensions import permessage_deflate as websockets_pmd
+except ImportError:  # websockets is in the test extra; without it, these skip
+    websockets_frames = websockets_pmd = None  # type: ignore[assignment]
+
+needs_websockets = pytest.mark.skipif(websockets_pmd is None, reason="websockets not installed")
+
+
+def _ws_ext(remote_reset: bool, local_reset: bool, remote_bits: int, local_bits: int,
+            settings: dict[str, Any] | None = None) -> Any:
+    return websockets_pmd.PerMessageDeflate(remote_reset, local_reset, remote_bits, local_bits,
+                                            settings)
+
+
+def _ws_frames(message: bytes, cuts: list[int]) -> list[Any]:
+    Frame, Opcode = websockets_frames.Frame, websockets_frames.Opcode
+    bounds = [0, *cuts, len(message)]
+    parts = [message[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [Frame(Opcode.BINARY if i == 0 else Opcode.CONT, p, fin=i == len(parts) - 1)
+            for i, p in enumerate(parts)]
+
+
+@needs_websockets
+@FUZZ
+@given(messages=st.lists(_data, min_size=1, max_size=6), bits=st.integers(9, 15),
+       reset=st.booleans(), level=st.integers(1, 9), receiver=st.sampled_from(BACKENDS))
+def test_interop_websockets_to_wsfast(messages: list[bytes], bits: int, reset: bool, level: int,
+                                      receiver: str) -> None:
+    receiver = receiver if receiver in installed() else "zlib"
+    theirs = _ws_ext(False, reset, 15, bits, {"level": level})
+    ours = Inflater(bits, reset, backend=receiver)
+    for message in messages:
+        cuts = [len(message) // 2] if len(message) > 1 else []
+        payloads = [bytes(theirs.encode(f).data) for f in _ws_frames(message, cuts)]
+        assert inflate_pieces(ours, payloads, len(message)) == message
+
+
+@needs_websockets
+@FUZZ
+@given(messages=st.lists(_data, min_size=1, max_size=6), bits=st.integers(8, 15),
+       reset=st.booleans(), sender=st.sampled_from(BACKENDS))
+def test_interop_wsfast_to_websockets(messages: list[bytes], bits: int, reset: bool,
+                                      sender: str) -> None:
+    sender = sender if sender in installed() else "zlib"
+    Frame, Opcode = websockets_frames.Frame, websockets_frames.Opcode
+    ours = Deflater(bits, reset, backend=sender)
+    theirs = _ws_ext(reset, False, bits, 15)
+    for message in messages:
+        half = len(message) // 2
+        frames = [Frame(Opcode.TEXT, ours.compress(message[:half], final=False), fin=False,
+                        rsv1=True),
+                  Frame(Opcode.CONT, ours.compress(message[half:]), fin=True)]
+        got = b"".join(bytes(theirs.decode(f, max_size=len(message) + 1).data) for f in frames)
+        assert got == message

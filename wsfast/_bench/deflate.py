@@ -1,0 +1,335 @@
+"""permessage-deflate (RFC 7692): wsfast's engine against the deflate paths users have.
+
+The messages are JSON-like text (a feed of trades, order books and chat lines, from a
+fixed seed) at 1 KiB, 64 KiB and 1 MiB (1 KiB and 64 KiB with ``--quick``).  One call
+processes ONE message: every case cycles through a pool of distinct consecutive
+messages with one long-lived (de)compressor, as a connection with context takeover
+does, so the time per call is the per-message cost in steady state.
+
+Row groups, per size:
+
+``inflate``
+    the pool compressed once by stdlib zlib at level 6 (window 15, context takeover,
+    tail stripped: what a typical peer sends).  wsfast :class:`~wsfast._pmd.Inflater`
+    on every installed backend (``feed(payload, limit, final=True)``, the limit being
+    1 MiB or the message size), websockets' ``PerMessageDeflate.decode`` (one frame,
+    ``max_size`` set), aiohttp's reader path (``ZLibDecompressor.decompress_sync(
+    payload + tail, max_msg_size + 1)``), and, as the reference, one unbounded
+    ``decompressobj.decompress(payload + tail)``.
+``deflate level 1`` / ``deflate level 6``
+    wsfast :class:`~wsfast._pmd.Deflater` on every backend that has the level,
+    aiohttp's writer path (``ZLibCompressor`` at its level 1, ``compress_sync`` +
+    sync flush, tail removed), websockets' ``PerMessageDeflate.encode`` (its default
+    level is zlib's, 6), and the reference: ``compress`` + ``flush(Z_SYNC_FLUSH)`` on
+    a stdlib ``compressobj``.
+
+Every case is checked before it is timed: a whole cycle of the pool must inflate to
+the messages (deflate rows: their output, inflated by stdlib zlib, must).  Rows are
+kind ``wsfast-py`` for wsfast (the engine is one pure-Python module over the backend,
+shared by both twins; the "vs py twin" column is then the ratio to wsfast on stdlib
+zlib) and ``lib-py`` for websockets and aiohttp.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import Case, Context, Group
+
+__all__ = [
+    "LEVELS",
+    "QUICK_SIZES",
+    "SIZES",
+    "TITLE",
+    "Discovery",
+    "Impl",
+    "Workload",
+    "discover",
+    "groups",
+    "json_text",
+    "workload",
+]
+
+TITLE = "permessage-deflate (RFC 7692), one message per call"
+
+#: Message sizes of a full run and of ``--quick``.
+SIZES = (1024, 64 * 1024, 1 << 20)
+QUICK_SIZES = (1024, 64 * 1024)
+#: Compression levels of the deflate groups.
+LEVELS = (1, 6)
+
+_TAIL = b"\x00\x00\xff\xff"
+
+_WORDS = (
+    "the quick brown fox jumps over a lazy dog market order book price update user "
+    "joined left channel message hello world server client latency ping pong stream "
+    "data event ready"
+).split()
+_SYMBOLS = ("BTC-USD", "ETH-USD", "SOL-USD", "EUR-USD", "AAPL", "MSFT", "NVDA", "TSLA")
+
+
+def json_text(size: int, seed: int = 7) -> bytes:
+    """``size`` bytes of minified JSON-like event text (ASCII), from ``seed``."""
+    rng = random.Random(seed)
+    parts: list[str] = []
+    n, seq, ts = 0, 1_000_000, 1_700_000_000_000
+    while n < size:
+        kind = rng.random()
+        seq += rng.randint(1, 9)
+        ts += rng.randint(0, 250)
+        rec: dict[str, Any]
+        if kind < 0.5:
+            rec = {"type": "trade", "id": seq, "symbol": rng.choice(_SYMBOLS),
+                   "side": rng.choice(("buy", "sell")), "price": f"{rng.uniform(10, 5e4):.2f}",
+                   "qty": f"{rng.uniform(0, 5):.4f}", "ts": ts}
+        elif kind < 0.8:
+            rec = {"type": "book", "symbol": rng.choice(_SYMBOLS), "ts": ts,
+                   "bids": [[f"{rng.uniform(10, 5e4):.2f}", f"{rng.uniform(0, 9):.3f}"]
+                            for _ in range(3)],
+                   "asks": [[f"{rng.uniform(10, 5e4):.2f}", f"{rng.uniform(0, 9):.3f}"]
+                            for _ in range(3)]}
+        else:
+            rec = {"type": "chat", "user": f"user{rng.randint(1, 500)}", "ts": ts,
+                   "text": " ".join(rng.choice(_WORDS) for _ in range(rng.randint(3, 16)))}
+        text = json.dumps(rec, separators=(",", ":"))
+        parts.append(text)
+        n += len(text) + 1
+    return ("[" + ",".join(parts))[:size].encode("ascii")
+
+
+@dataclass
+class Workload:
+    """A pool of distinct messages of ``size`` bytes and their compressed payloads."""
+
+    size: int
+    messages: list[bytes]
+    compressed: list[bytes]  # stdlib zlib level 6, window 15, context takeover
+    limit: int
+
+
+def workload(size: int) -> Workload:
+    """The pool for ``size``: consecutive slices of one text, 256 KiB or 4 messages
+    at least."""
+    count = max(4, (256 * 1024) // size)
+    text = json_text(size * count)
+    messages = [text[i * size : (i + 1) * size] for i in range(count)]
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    compressed = [(c.compress(m) + c.flush(zlib.Z_SYNC_FLUSH))[:-4] for m in messages]
+    return Workload(size, messages, compressed, max(size, 1 << 20))
+
+
+@dataclass(frozen=True)
+class Impl:
+    """One implementation: ``prepare(work)`` returns a function processing the next
+    message of the pool (cycling) and returning its output."""
+
+    id: str
+    label: str
+    kind: str
+    prepare: Callable[[Workload], Callable[[], bytes]]
+
+
+@dataclass
+class Discovery:
+    """Implementations per row group, and what is not installed (name, reason)."""
+
+    inflate: list[Impl]
+    deflate: dict[int, list[Impl]]
+    unavailable: list[tuple[str, str]]
+
+
+def check(impl: Impl, work: Workload, inflate: bool) -> Callable[[], bytes]:
+    """Prepare ``impl`` and run one cycle of the pool; ``AssertionError`` unless the
+    output is right.  The returned function goes on with the next cycle."""
+    step = impl.prepare(work)
+    if inflate:
+        got = [step() for _ in work.messages]
+    else:
+        d = zlib.decompressobj(-15)
+        got = [d.decompress(step() + _TAIL) for _ in work.messages]
+    if got != work.messages:
+        raise AssertionError(f"{impl.label} does not round-trip the messages")
+    return step
+
+
+# -- wsfast -------------------------------------------------------------------------
+
+
+def _wsfast_inflate(backend: str) -> Callable[[Workload], Callable[[], bytes]]:
+    from wsfast._pmd import Inflater
+
+    def prepare(work: Workload) -> Callable[[], bytes]:
+        feed = Inflater(15, backend=backend).feed
+        payloads = itertools.cycle(work.compressed)
+        limit = work.limit
+        return lambda: feed(next(payloads), limit, final=True)
+
+    return prepare
+
+
+def _wsfast_deflate(backend: str, level: int) -> Callable[[Workload], Callable[[], bytes]]:
+    from wsfast._pmd import Deflater
+
+    def prepare(work: Workload) -> Callable[[], bytes]:
+        compress = Deflater(15, level=level, backend=backend).compress
+        messages = itertools.cycle(work.messages)
+        return lambda: compress(next(messages))
+
+    return prepare
+
+
+# -- references: the bare stdlib calls ----------------------------------------------
+
+
+def _ref_inflate(work: Workload) -> Callable[[], bytes]:
+    decompress = zlib.decompressobj(-15).decompress
+    payloads = itertools.cycle([p + _TAIL for p in work.compressed])
+    return lambda: decompress(next(payloads))
+
+
+def _ref_deflate(level: int) -> Callable[[Workload], Callable[[], bytes]]:
+    def prepare(work: Workload) -> Callable[[], bytes]:
+        c = zlib.compressobj(level, zlib.DEFLATED, -15)
+        messages = itertools.cycle(work.messages)
+        sync = zlib.Z_SYNC_FLUSH
+
+        def step() -> bytes:
+            return (c.compress(next(messages)) + c.flush(sync))[:-4]
+
+        return step
+
+    return prepare
+
+
+# -- websockets ------------------------------------------------------------------------
+
+
+def _websockets_inflate(work: Workload) -> Callable[[], bytes]:
+    from websockets.extensions.permessage_deflate import PerMessageDeflate
+    from websockets.frames import Frame, Opcode
+
+    ext = PerMessageDeflate(False, False, 15, 15)
+    frames = itertools.cycle([Frame(Opcode.TEXT, p, fin=True, rsv1=True) for p in work.compressed])
+    limit = work.limit
+    return lambda: bytes(ext.decode(next(frames), max_size=limit).data)
+
+
+def _websockets_deflate(level: int) -> Callable[[Workload], Callable[[], bytes]]:
+    def prepare(work: Workload) -> Callable[[], bytes]:
+        from websockets.extensions.permessage_deflate import PerMessageDeflate
+        from websockets.frames import Frame, Opcode
+
+        settings = {} if level == 6 else {"level": level}
+        ext = PerMessageDeflate(False, False, 15, 15, settings)
+        frames = itertools.cycle([Frame(Opcode.TEXT, m) for m in work.messages])
+        return lambda: bytes(ext.encode(next(frames)).data)
+
+    return prepare
+
+
+# -- aiohttp -----------------------------------------------------------------------------
+
+
+def _aiohttp_inflate(work: Workload) -> Callable[[], bytes]:
+    from aiohttp.compression_utils import ZLibDecompressor
+
+    decompress = ZLibDecompressor(suppress_deflate_header=True).decompress_sync
+    payloads = itertools.cycle(work.compressed)
+    limit = work.limit + 1
+
+    def step() -> bytes:
+        # What aiohttp's reader does with a whole compressed message.
+        out = decompress(next(payloads) + _TAIL, limit)
+        if len(out) > work.limit:
+            raise AssertionError("too big")
+        return out
+
+    return step
+
+
+def _aiohttp_deflate(work: Workload) -> Callable[[], bytes]:
+    from aiohttp.compression_utils import ZLibBackend, ZLibCompressor
+
+    c = ZLibCompressor(level=ZLibBackend.Z_BEST_SPEED, wbits=-15)
+    messages = itertools.cycle(work.messages)
+    sync = ZLibBackend.Z_SYNC_FLUSH
+
+    def step() -> bytes:
+        # What aiohttp's writer does for a compressed frame (level 1, always).
+        return (c.compress_sync(next(messages)) + c.flush(sync)).removesuffix(_TAIL)
+
+    return step
+
+
+def _installed(module: str) -> str | None:
+    """Why ``module`` cannot be used, or None when it imports."""
+    try:
+        __import__(module)
+    except ImportError as exc:
+        return "not installed" if exc.name == module else f"import failed ({exc})"
+    return None
+
+
+def discover() -> Discovery:
+    """The deflate paths available here."""
+    from wsfast._pmd import BACKENDS, available_backends
+
+    found = Discovery([], {level: [] for level in LEVELS}, [])
+    backends = available_backends()
+    for name in BACKENDS:
+        if name not in backends:
+            found.unavailable.append((f"wsfast on {name}", "backend not installed"))
+    for name, backend in backends.items():
+        found.inflate.append(Impl(f"wsfast-{name}", f"wsfast Inflater ({name})", "wsfast-py",
+                                  _wsfast_inflate(name)))
+        for level in LEVELS:
+            if level in backend.levels:
+                found.deflate[level].append(
+                    Impl(f"wsfast-{name}", f"wsfast Deflater ({name}, level {level})",
+                         "wsfast-py", _wsfast_deflate(name, level)))
+    why = _installed("websockets")
+    if why:
+        found.unavailable.append(("websockets", why))
+    else:
+        found.inflate.append(Impl("websockets", "websockets PerMessageDeflate.decode",
+                                  "lib-py", _websockets_inflate))
+        for level in LEVELS:
+            found.deflate[level].append(
+                Impl("websockets", f"websockets PerMessageDeflate.encode (level {level})",
+                     "lib-py", _websockets_deflate(level)))
+    why = _installed("aiohttp")
+    if why:
+        found.unavailable.append(("aiohttp", why))
+    else:
+        found.inflate.append(Impl("aiohttp", "aiohttp reader (decompress_sync, max+1)",
+                                  "lib-py", _aiohttp_inflate))
+        found.deflate[1].append(Impl("aiohttp", "aiohttp writer (level 1)", "lib-py",
+                                     _aiohttp_deflate))
+    found.inflate.append(Impl("zlib-bare", "bare zlib decompress(payload + tail), unbounded",
+                              "ref", _ref_inflate))
+    for level in LEVELS:
+        found.deflate[level].append(Impl("zlib-bare", f"bare zlib compress + sync flush, "
+                                         f"level {level}", "ref", _ref_deflate(level)))
+    return found
+
+
+def groups(ctx: Context) -> Iterator[Group]:
+    """``inflate`` and ``deflate level N`` at every size."""
+    found = discover()
+    for name, reason in found.unavailable:
+        ctx.unavailable(name, reason)
+    for size in QUICK_SIZES if ctx.quick else SIZES:
+        work = workload(size)
+        cases = [Case(impl.label, check(impl, work, True), (), size, impl.kind)
+                 for impl in found.inflate]
+        yield Group("deflate", "inflate", size, cases)
+        for level in LEVELS:
+            cases = [Case(impl.label, check(impl, work, False), (), size, impl.kind)
+                     for impl in found.deflate[level]]
+            yield Group("deflate", f"deflate level {level}", size, cases)
