@@ -26,6 +26,7 @@ from ._codec import (
 )
 from ._version import __version__
 from .errors import InvalidDataError, MessageTooBigError, ProtocolError, WebSocketError
+from .handshake import accept_key, check_accept, generate_key
 from .protocol import CloseCode, FrameHeader, Opcode, is_sendable_close_code
 
 __all__ = [
@@ -60,4 +61,8 @@ __all__ = [
     "ProtocolError",
     "InvalidDataError",
     "MessageTooBigError",
+    # opening handshake (RFC 6455 section 4)
+    "accept_key",
+    "generate_key",
+    "check_accept",
 ]
