@@ -279,8 +279,6 @@ class PerMessageDeflate:
         value, never bare) only when the client limits its own window: a client
         that offers 15 has not offered ``client_max_window_bits``, and
         :meth:`accept` refuses a response that names it (RFC 7692 section 7.1.2.2).
-        To offer several alternatives, join the offers of several objects with
-        ``", "``, the preferred first.
         """
         parts = [EXTENSION_NAME]
         if self.server_no_context_takeover:
