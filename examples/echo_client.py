@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import collections
-import hashlib
-import os
 import sys
 from collections.abc import Iterable
 from types import TracebackType
@@ -32,8 +29,6 @@ from types import TracebackType
 import wsfast
 from wsfast import Opcode
 
-#: RFC 6455 section 1.3: appended to the key to compute the accept value.
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #: Largest response head we read during the handshake.
 MAX_HEAD = 16 * 1024
 #: Received messages buffered before we stop reading from the server.
@@ -63,7 +58,7 @@ class Client(asyncio.Protocol):
     def __init__(self, request: bytes, key: str, max_message_size: int) -> None:
         loop = asyncio.get_running_loop()
         self._request = request
-        self._accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest())
+        self._key = key
         self._transport: asyncio.Transport | None = None
         self._head: bytearray | None = bytearray()  # None once the handshake is done
         self.handshake: asyncio.Future[None] = loop.create_future()
@@ -232,8 +227,11 @@ class Client(asyncio.Protocol):
             self._handshake_failed("missing 'Upgrade: websocket' in the response")
         elif "upgrade" not in headers.get("connection", "").lower():
             self._handshake_failed("missing 'Connection: Upgrade' in the response")
-        elif headers.get("sec-websocket-accept", "").encode() != self._accept:
+        elif not wsfast.check_accept(self._key, headers.get("sec-websocket-accept", "")):
             self._handshake_failed("wrong Sec-WebSocket-Accept")
+        elif "sec-websocket-extensions" in headers:
+            # We offered none, so the server may accept none (RFC 6455 section 4.1).
+            self._handshake_failed("the server named an extension we did not offer")
         else:
             rest = bytes(self._head[end + 4 :])
             self._head = None
@@ -320,7 +318,7 @@ async def connect(
     timeout: float = 10.0,
 ) -> Client:
     """Open a WebSocket connection to ``ws://host:port/path``."""
-    key = base64.b64encode(os.urandom(16)).decode("ascii")
+    key = wsfast.generate_key()
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     request = (
         f"GET {path} HTTP/1.1\r\n"

@@ -9,7 +9,13 @@ carries the same payload, ignores pongs, runs the closing handshake (section 7)
 and, on any violation the decoder reports, first handles the messages that came
 before it, then closes with the decoder's close code (1002, 1007 or 1009).
 It applies backpressure: while the peer does not read its echoes fast enough,
-the server stops reading from it.  No extension (permessage-deflate) is offered.
+the server stops reading from it.
+
+permessage-deflate (RFC 7692): the server accepts the client's first acceptable
+offer (``wsfast.PerMessageDeflate.negotiate``) once the installed wsfast can
+compress, that is once ``MessageDecoder`` and ``FrameEncoder`` take ``deflate=``
+(see ``DEFLATE_AVAILABLE``).  Until then, or with ``--no-deflate``, it declines
+every offer and answers without ``Sec-WebSocket-Extensions``.
 
 Import it to run the server inside another program::
 
@@ -21,17 +27,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import binascii
-import hashlib
 import signal
 import sys
+from typing import NamedTuple
 
 import wsfast
 from wsfast import Opcode
 
-#: RFC 6455 section 1.3: appended to the client's key to compute the accept value.
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #: Largest request head (request line and headers) we read before refusing.
 MAX_HEAD = 16 * 1024
 #: Seconds a client gets to send its request head.
@@ -44,10 +46,22 @@ LARGE = 64 * 1024
 DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 
 
-def accept_value(key: str) -> str:
-    """The ``Sec-WebSocket-Accept`` value for a ``Sec-WebSocket-Key`` (section 4.2.2)."""
-    digest = hashlib.sha1((key + GUID).encode("ascii")).digest()
-    return base64.b64encode(digest).decode("ascii")
+def deflate_supported() -> bool:
+    """Whether this wsfast's decoder and encoder take ``deflate=`` (compression, RFC 7692).
+
+    Negotiating permessage-deflate is only honest when the codec can then inflate
+    and compress: until it can, the server declines every offer.
+    """
+    try:
+        wsfast.MessageDecoder(deflate=None)  # type: ignore[call-arg, unused-ignore]
+        wsfast.FrameEncoder(deflate=None)  # type: ignore[call-arg, unused-ignore]
+    except TypeError:
+        return False
+    return True
+
+
+#: True when the installed wsfast can run a permessage-deflate connection.
+DEFLATE_AVAILABLE = deflate_supported()
 
 
 class HandshakeError(Exception):
@@ -59,8 +73,15 @@ class HandshakeError(Exception):
         self.headers = headers  # extra response header lines, each ending in CRLF
 
 
-def check_request(head: bytes) -> str:
-    """Check an opening handshake (RFC 6455 section 4.2.1); return its key.
+class Request(NamedTuple):
+    """What the server needs from a valid opening handshake."""
+
+    accept: str  # the Sec-WebSocket-Accept value for its key
+    extensions: str | None  # its Sec-WebSocket-Extensions (all lines joined), if any
+
+
+def check_request(head: bytes) -> Request:
+    """Check an opening handshake (RFC 6455 section 4.2.1).
 
     ``head`` is the request line and the headers, without the final blank line.
     Header names and the ``Upgrade``/``Connection`` tokens compare case-insensitively.
@@ -93,22 +114,24 @@ def check_request(head: bytes) -> str:
         raise HandshakeError("missing 'Connection: Upgrade'")
     if headers.get("sec-websocket-version") != "13":
         raise HandshakeError("unsupported WebSocket version", 426, "Sec-WebSocket-Version: 13\r\n")
-    key = headers.get("sec-websocket-key", "")
     try:
-        nonce = base64.b64decode(key, validate=True)
-    except binascii.Error:
-        nonce = b""
-    if len(nonce) != 16:
-        raise HandshakeError("Sec-WebSocket-Key is not 16 bytes in base64")
-    return key
+        # strict: the canonical base64 of 16 bytes, nothing around it
+        accept = wsfast.accept_key(headers.get("sec-websocket-key", ""))
+    except ValueError:
+        raise HandshakeError("Sec-WebSocket-Key is not 16 bytes in base64") from None
+    return Request(accept, headers.get("sec-websocket-extensions"))
 
 
 class EchoProtocol(asyncio.Protocol):
     """One connection: the HTTP upgrade first, then WebSocket frames."""
 
-    def __init__(self, max_message_size: int, connections: set[EchoProtocol]) -> None:
+    def __init__(
+        self, max_message_size: int, connections: set[EchoProtocol], deflate: bool = True
+    ) -> None:
         self.max_message_size = max_message_size
         self.connections = connections
+        self.offer_deflate = deflate and DEFLATE_AVAILABLE
+        self.deflate: wsfast.PerMessageDeflate | None = None  # the agreed parameters
         self.transport: asyncio.Transport | None = None
         self.head: bytearray | None = bytearray()  # None once the handshake is done
         # decode_text=False: text is still validated (UTF-8, incrementally),
@@ -171,15 +194,31 @@ class EchoProtocol(asyncio.Protocol):
                 self.reject(HandshakeError("request head too large"))
             return b""
         try:
-            key = check_request(bytes(self.head[:end]))
+            request = check_request(bytes(self.head[:end]))
         except HandshakeError as exc:
             self.reject(exc)
             return b""
+        extensions = ""
+        if self.offer_deflate:
+            # The client's first acceptable offer, or None; never an exception.
+            agreed = wsfast.PerMessageDeflate.negotiate(request.extensions)
+            if agreed is not None:
+                self.deflate, response = agreed
+                extensions = f"Sec-WebSocket-Extensions: {response}\r\n"
+                self.decoder = wsfast.MessageDecoder(  # type: ignore[call-arg, unused-ignore]
+                    max_message_size=self.max_message_size,
+                    decode_text=False,
+                    deflate=self.deflate,
+                )
+                self.encoder = wsfast.FrameEncoder(deflate=self.deflate)  # type: ignore[call-arg, unused-ignore]
         self.transport.write(
-            b"HTTP/1.1 101 Switching Protocols\r\n"
-            b"Upgrade: websocket\r\n"
-            b"Connection: Upgrade\r\n"
-            b"Sec-WebSocket-Accept: " + accept_value(key).encode("ascii") + b"\r\n\r\n"
+            (
+                "HTTP/1.1 101 Switching Protocols\r\n"
+                "Upgrade: websocket\r\n"
+                "Connection: Upgrade\r\n"
+                f"Sec-WebSocket-Accept: {request.accept}\r\n"
+                f"{extensions}\r\n"
+            ).encode("ascii")
         )
         if self.timer is not None:
             self.timer.cancel()
@@ -210,7 +249,12 @@ class EchoProtocol(asyncio.Protocol):
             opcode = message.opcode
             if opcode == Opcode.TEXT or opcode == Opcode.BINARY:
                 data = message.data
-                if len(data) < LARGE:
+                if self.deflate is not None:  # the encoder compresses (or not) each message
+                    if opcode == Opcode.TEXT:
+                        write(encoder.text(data))
+                    else:
+                        write(encoder.binary(data))
+                elif len(data) < LARGE:
                     write(encoder.encode(opcode, data))
                 else:  # header and payload apart: no copy of a big payload
                     write(wsfast.encode_header(opcode, len(data)))
@@ -253,12 +297,16 @@ async def start_server(
     host: str = "127.0.0.1",
     port: int = 9001,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    deflate: bool = True,
 ) -> asyncio.Server:
-    """Start listening; ``server.connections`` holds the open connections."""
+    """Start listening; ``server.connections`` holds the open connections.
+
+    ``deflate=False`` declines permessage-deflate even when wsfast could run it.
+    """
     loop = asyncio.get_running_loop()
     connections: set[EchoProtocol] = set()
     server = await loop.create_server(
-        lambda: EchoProtocol(max_message_size, connections), host, port
+        lambda: EchoProtocol(max_message_size, connections, deflate), host, port
     )
     server.connections = connections  # type: ignore[attr-defined]
     return server
@@ -290,12 +338,21 @@ async def main(argv: list[str] | None = None) -> None:
         default=DEFAULT_MAX_MESSAGE_SIZE,
         help="largest message accepted, in bytes (default %(default)s)",
     )
+    parser.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="decline permessage-deflate offers (RFC 7692)",
+    )
     args = parser.parse_args(argv)
 
-    server = await start_server(args.host, args.port, args.max_message_size)
+    server = await start_server(
+        args.host, args.port, args.max_message_size, deflate=not args.no_deflate
+    )
     host, port = server.sockets[0].getsockname()[:2]
+    deflate = "on" if DEFLATE_AVAILABLE and not args.no_deflate else "off"
     print(
-        f"wsfast {wsfast.__version__} ({wsfast.IMPLEMENTATION}) echo server on ws://{host}:{port}/",
+        f"wsfast {wsfast.__version__} ({wsfast.IMPLEMENTATION}) echo server on "
+        f"ws://{host}:{port}/ (permessage-deflate {deflate})",
         flush=True,
     )
 

@@ -142,6 +142,32 @@ def test_example_server_many_messages_in_flight() -> None:
     run(body)
 
 
+def test_example_server_deflate_offer() -> None:
+    """The websockets client offers permessage-deflate: the server declines it while
+    wsfast cannot compress (DEFLATE_AVAILABLE false) and runs it once it can; the
+    echo is right either way.  With deflate=False it always declines."""
+
+    async def body(deflate: bool) -> list[Any]:
+        async with example_server(deflate=deflate) as port:
+            async with ws_connect(
+                f"ws://{HOST}:{port}/", compression="deflate", max_size=None
+            ) as ws:
+                text = "compressible " * 1000
+                await ws.send(text)
+                assert await ws.recv() == text
+                await ws.send(["frag", "ments"])
+                assert await ws.recv() == "fragments"
+                data = os.urandom(70000)
+                await ws.send(data)
+                assert await ws.recv() == data
+                return list(ws.protocol.extensions)
+
+    assert echo_server.DEFLATE_AVAILABLE == echo_server.deflate_supported()
+    extensions = run(lambda: body(True))
+    assert len(extensions) == (1 if echo_server.DEFLATE_AVAILABLE else 0)
+    assert run(lambda: body(False)) == []
+
+
 # --- the example client, the websockets server ---------------------------------------
 
 
@@ -186,6 +212,41 @@ def test_example_client_server_initiated_close() -> None:
                 await client.recv()
             assert (info.value.code, info.value.reason) == (4001, "bye")
             await asyncio.wait_for(client.lost, 5)
+
+    run(body)
+
+
+def test_example_client_refuses_an_extension_it_did_not_offer() -> None:
+    """RFC 6455 section 4.1: a response naming an extension the client did not offer
+    fails the connection, even with the right Sec-WebSocket-Accept."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        key = next(
+            line.split(":", 1)[1].strip()
+            for line in head.split("\r\n")
+            if line.lower().startswith("sec-websocket-key:")
+        )
+        writer.write(
+            (
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Accept: {wsfast.accept_key(key)}\r\n"
+                "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+            ).encode("ascii")
+        )
+        await writer.drain()
+        await reader.read()
+        writer.close()
+
+    async def body() -> None:
+        server = await asyncio.start_server(handle, HOST, 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            with pytest.raises(echo_client.HandshakeError, match="extension"):
+                await echo_client.connect(HOST, port)
+        finally:
+            server.close()
+            await server.wait_closed()
 
     run(body)
 
@@ -252,6 +313,32 @@ def test_good_handshake_raw() -> None:
     assert head.startswith(b"HTTP/1.1 101 ")
     # RFC 6455 section 1.3's worked example.
     assert b"\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in head
+    assert b"Sec-WebSocket-Extensions" not in head  # none offered, none answered
+
+
+@pytest.mark.parametrize("deflate", [True, False])
+def test_handshake_raw_with_deflate_offers(deflate: bool) -> None:
+    """Two header lines of offers, the first malformed: the server answers the
+    second, or, while it cannot compress (or with deflate=False), nothing."""
+    offers = request(Sec_WebSocket_Extensions="permessage-deflate; x=1").replace(
+        b"\r\n\r\n",
+        b"\r\nSec-WebSocket-Extensions: x-foo, permessage-deflate; client_max_window_bits\r\n\r\n",
+    )
+
+    async def body() -> bytes:
+        async with example_server(deflate=deflate) as port:
+            reader, writer = await asyncio.open_connection(HOST, port)
+            writer.write(offers)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            writer.close()
+            return head
+
+    head = run(body)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    if deflate and echo_server.DEFLATE_AVAILABLE:
+        assert b"\r\nSec-WebSocket-Extensions: permessage-deflate\r\n" in head
+    else:
+        assert b"Sec-WebSocket-Extensions" not in head
 
 
 @pytest.mark.parametrize(
@@ -266,6 +353,9 @@ def test_good_handshake_raw() -> None:
         ("no-key", request(Sec_WebSocket_Key=None), b"400"),
         ("key-not-base64", request(Sec_WebSocket_Key="not base64 at all!!!!!!!"), b"400"),
         ("key-15-bytes", request(Sec_WebSocket_Key="AAAAAAAAAAAAAAAAAAAA"), b"400"),
+        # decodes to 16 bytes only when the pad bits of the last character are ignored
+        ("key-non-canonical", request(Sec_WebSocket_Key="dGhlIHNhbXBsZSBub25jZR=="), b"400"),
+        ("key-urlsafe-alphabet", request(Sec_WebSocket_Key="-GhlIHNhbXBsZSBub25jZQ=="), b"400"),
         ("version-8", request(Sec_WebSocket_Version="8"), b"426"),
         ("no-version", request(Sec_WebSocket_Version=None), b"426"),
         ("plain-http", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"400"),
@@ -282,6 +372,37 @@ def test_bad_handshake_is_refused(name: str, data: bytes, status: bytes) -> None
     assert response.startswith(b"HTTP/1.1 " + status + b" "), (name, response[:80])
     if status == b"426":
         assert b"\r\nSec-WebSocket-Version: 13\r\n" in response
+
+
+def test_handshake_path_when_the_codec_can_deflate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's negotiation path as it will run once MessageDecoder and
+    FrameEncoder take deflate=: stand-ins record what they are built with."""
+    built: list[tuple[str, Any]] = []
+
+    def recording(cls: Any, name: str) -> Callable[..., Any]:
+        def make(*args: Any, deflate: Any = None, **kwargs: Any) -> Any:
+            built.append((name, deflate))
+            return cls(*args, **kwargs)
+
+        return make
+
+    monkeypatch.setattr(echo_server, "DEFLATE_AVAILABLE", True)
+    monkeypatch.setattr(wsfast, "MessageDecoder", recording(wsfast.MessageDecoder, "decoder"))
+    monkeypatch.setattr(wsfast, "FrameEncoder", recording(wsfast.FrameEncoder, "encoder"))
+    offers = "permessage-deflate; server_max_window_bits=08, permessage-deflate; client_max_window_bits"
+
+    async def body() -> bytes:
+        async with example_server(max_message_size=1000) as port:
+            reader, writer = await asyncio.open_connection(HOST, port)
+            writer.write(request(Sec_WebSocket_Extensions=offers))
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            writer.close()
+            return head
+
+    head = run(body)
+    assert b"\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n" in head
+    agreed = wsfast.PerMessageDeflate()
+    assert ("decoder", agreed) in built and ("encoder", agreed) in built
 
 
 def frames_after_handshake(response: bytes) -> list[wsfast.Frame]:

@@ -25,7 +25,9 @@ from ._codec import (
     validate_utf8,
 )
 from ._version import __version__
+from .deflate import PerMessageDeflate, parse_extensions
 from .errors import InvalidDataError, MessageTooBigError, ProtocolError, WebSocketError
+from .handshake import accept_key, check_accept, generate_key
 from .protocol import CloseCode, FrameHeader, Opcode, is_sendable_close_code
 
 __all__ = [
@@ -60,4 +62,10 @@ __all__ = [
     "ProtocolError",
     "InvalidDataError",
     "MessageTooBigError",
+    # opening handshake (RFC 6455 section 4) and permessage-deflate (RFC 7692)
+    "accept_key",
+    "generate_key",
+    "check_accept",
+    "PerMessageDeflate",
+    "parse_extensions",
 ]
