@@ -2,6 +2,7 @@
 
 from typing import Any, final
 
+from .deflate import PerMessageDeflate
 from .protocol import FrameHeader
 
 __all__ = [
@@ -48,7 +49,15 @@ def encode_close(code: int | None = 1000, reason: str = "") -> bytes: ...
 class FrameEncoder:
     @property
     def client(self) -> bool: ...
-    def __init__(self, *, client: bool = False) -> None: ...
+    def __init__(
+        self,
+        *,
+        client: bool = False,
+        deflate: PerMessageDeflate | None = None,
+        compress_threshold: int = 0,
+        compression_level: int | None = None,
+        mem_level: int | None = None,
+    ) -> None: ...
     def encode(
         self, opcode: int, payload: Any, *, fin: bool = True, rsv1: bool = False
     ) -> bytes: ...
@@ -116,6 +125,7 @@ class MessageDecoder:
         max_message_size: int | None = 1 << 20,
         max_frame_size: int | None = None,
         decode_text: bool = True,
+        deflate: PerMessageDeflate | None = None,
     ) -> None: ...
     def feed(self, data: Any) -> list[Message]: ...
     @property

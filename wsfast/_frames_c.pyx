@@ -54,6 +54,7 @@ from .errors import (
     already_initialised_error,
     in_use_error,
 )
+from ._pmd import Deflater as _Deflater, Inflater as _Inflater
 from .protocol import FrameHeader, Opcode, _preview
 
 include "_simd.pxi"
@@ -81,10 +82,12 @@ cdef object _BINARY = Opcode.BINARY
 cdef object _CLOSE = Opcode.CLOSE
 
 cdef enum:
+    RSV1_FIRST_ONLY = 0x100  # in rsv_ok: RSV1 on a message's first frame only (RFC 7692 6.1)
     MAX_CONTROL = 125
     KEY_BLOCK = 4096
     UPFRONT = 16 << 20
     KEEP_BUFFER = 1 << 20   # message buffer kept between messages (see _drop_buffer)
+    INFLATE_SLICE = 64 << 10  # compressed bytes unmasked and inflated at a time
 cdef int64_t NO_LIMIT = -1
 cdef int64_t MAX_LENGTH = 0x7FFFFFFFFFFFFFFF
 # Payloads at least this big are unmasked without the GIL (measured: see _mask_c.pyx).
@@ -133,6 +136,10 @@ cdef int _read_header(const uint8_t *p, Py_ssize_t avail, Header *h, int rsv_ok,
             f"fragmented control frame ({_OPCODES[opcode].name} with FIN clear)")
     if b0 & 0x70 & ~rsv_ok:
         _rsv_error(b0 & 0x70 & ~rsv_ok)
+    if b0 & 0x40 and rsv_ok & RSV1_FIRST_ONLY and (control or opcode == 0):
+        raise ProtocolError(
+            f"RSV1 set on a {_OPCODES[opcode].name} frame (permessage-deflate sets it only "
+            "on the first frame of a message)")
     if in_message >= 0 and not control:
         if opcode == 0 and not in_message:
             raise ProtocolError("continuation frame without a message to continue")
@@ -615,7 +622,7 @@ def encode_close(code=1000, reason=""):
 @cython.auto_pickle(False)
 @cython.embedsignature(False)
 cdef class FrameEncoder:
-    """FrameEncoder(*, client=False)
+    """FrameEncoder(*, client=False, deflate=None, compress_threshold=0, compression_level=None, mem_level=None)
 --
 
     Encodes frames (RFC 6455 section 5.2).
@@ -624,7 +631,10 @@ cdef class FrameEncoder:
     (``os.urandom``, drawn in blocks of 4 KiB), as section 5.3 requires.
     ``text()`` refuses bytes that are not UTF-8 (``ValueError``), checking a
     message sent in fragments as a whole; ``encode()`` is the unchecked
-    escape hatch.  Safe to share between threads: no two frames ever get the
+    escape hatch.  With ``deflate`` (the agreed ``PerMessageDeflate``) data
+    messages of at least ``compress_threshold`` bytes (0-1024, judged by the
+    first frame) are compressed, at ``compression_level`` and ``mem_level``
+    when given.  Safe to share between threads: no two frames ever get the
     same key.  It cannot be copied or pickled (a copy would replay keys)."""
 
     cdef readonly bint client
@@ -635,15 +645,49 @@ cdef class FrameEncoder:
     # may be split between fragments.
     cdef wsf_utf8_stream _utf8
     cdef bint _in_text
+    # permessage-deflate: data messages of at least _threshold bytes (judged
+    # by their first frame) are compressed by the shared engine (_pmd).
+    cdef object _deflater
+    cdef Py_ssize_t _threshold
+    cdef bint _compressing      # the message being sent in fragments is
 
-    def __init__(self, *, client=False):
+    def __init__(self, *, client=False, deflate=None, compress_threshold=0,
+                 compression_level=None, mem_level=None):
         cdef bint masked = bool(client)
+        cdef Py_ssize_t threshold = _index(compress_threshold)
+        if not 0 <= threshold <= 1024:
+            raise ValueError(f"compress_threshold must be 0-1024, got {threshold}")
+        deflater = None
+        if deflate is not None:
+            options = {}
+            if compression_level is not None:
+                options["level"] = compression_level
+            if mem_level is not None:
+                options["mem_level"] = mem_level
+            deflater = _Deflater.for_endpoint(deflate, client=masked, **options)
         with cython.critical_section(self):
             self.client = masked
             self._keys = b""
             self._key_pos = 0
             self._in_text = False
             wsf_utf8_stream_reset(&self._utf8)
+            self._deflater = deflater
+            self._threshold = threshold
+            self._compressing = False
+
+    cdef object _compress(self, int op, const uint8_t *p, Py_ssize_t n, bint final):
+        """The compressed payload of a data frame (RSV1 goes on the message's
+        first frame), or None when it is sent as it is (RFC 7692 section 6)."""
+        cdef bint first = op != 0
+        with cython.critical_section(self):
+            if not first and not self._compressing:
+                return None
+            if first and n < self._threshold:
+                self._compressing = False
+                return None
+            self._compressing = not final
+        return self._deflater.compress(PyBytes_FromStringAndSize(<const char *>p, n),
+                                       final=final)
 
     cdef int _take_key(self, uint8_t *key) except -1:
         """Copy the next fresh key into key[0:4].
@@ -684,6 +728,15 @@ cdef class FrameEncoder:
             _release_input(&view, &inp)
 
     cdef bytes _raw(self, int op, const uint8_t *p, Py_ssize_t n, bint final, int rsv):
+        cdef object packed
+        if op < 8 and self._deflater is not None:
+            packed = self._compress(op, p, n, final)
+            if packed is not None:
+                return self._raw_frame(op, <const uint8_t *>PyBytes_AS_STRING(packed),
+                                       PyBytes_GET_SIZE(packed), final, 0x40 if op else 0)
+        return self._raw_frame(op, p, n, final, rsv)
+
+    cdef bytes _raw_frame(self, int op, const uint8_t *p, Py_ssize_t n, bint final, int rsv):
         cdef uint8_t key[4]
         if op >= 8:
             if not final:
@@ -1048,7 +1101,7 @@ cdef class FrameDecoder(_Decoder):
 @cython.final
 @cython.embedsignature(False)
 cdef class MessageDecoder(_Decoder):
-    """MessageDecoder(*, client=False, max_message_size=1048576, max_frame_size=None, decode_text=True)
+    """MessageDecoder(*, client=False, max_message_size=1048576, max_frame_size=None, decode_text=True, deflate=None)
 --
 
     Streaming message decoder (RFC 6455 sections 5.4-5.6 and 7).
@@ -1064,6 +1117,10 @@ cdef class MessageDecoder(_Decoder):
     one frame: ``None`` means no limit and ``0`` a limit of zero; a header
     that makes the limit certain to be passed raises ``MessageTooBigError``
     before the payload is buffered.  ``client`` is as for ``FrameDecoder``.
+    With ``deflate`` (the ``PerMessageDeflate`` parameters agreed in the
+    handshake) compressed messages (RSV1 on their first frame, RFC 7692) are
+    inflated as their bytes arrive, bounded by ``max_message_size`` both as
+    sent and as inflated.
 
     Errors: ``ProtocolError`` (1002), ``InvalidDataError`` (1007),
     ``MessageTooBigError`` (1009).  The messages completed by the same
@@ -1094,9 +1151,15 @@ cdef class MessageDecoder(_Decoder):
     cdef uint64_t _high
     cdef wsf_utf8_stream _utf8
     cdef bint _closed
+    cdef int64_t _wire            # payload bytes of the message's data frames, as sent
+    # permessage-deflate: a compressed message's payload goes through the
+    # shared engine (_pmd.Inflater) into the growing buffer, checked as text
+    # as it comes out.
+    cdef object _inflater
+    cdef bint _compressed         # the message in progress is compressed
 
     def __init__(self, *, client=False, max_message_size=1 << 20, max_frame_size=None,
-                 decode_text=True):
+                 decode_text=True, deflate=None):
         cdef int want_mask
         cdef int64_t limit, max_message
         cdef bint text
@@ -1105,9 +1168,14 @@ cdef class MessageDecoder(_Decoder):
         limit = _limit_arg(max_frame_size, "max_frame_size")
         max_message = _limit_arg(max_message_size, "max_message_size")
         text = bool(decode_text)
+        inflater = None if deflate is None else _Inflater.for_endpoint(
+            deflate, client=not want_mask)
         self._start_init()
         self._want_mask = want_mask
-        self._rsv_ok = 0
+        self._rsv_ok = 0 if inflater is None else 0x40 | RSV1_FIRST_ONLY
+        self._inflater = inflater
+        self._compressed = False
+        self._wire = 0
         self._limit = limit
         self._max_message = max_message
         self._decode_text = text
@@ -1140,12 +1208,12 @@ cdef class MessageDecoder(_Decoder):
                 if pos >= n:
                     return 0
                 used = self._header(p + pos, n - pos, &h, self._opcode >= 0,
-                                    self._max_message - self._buf_len
+                                    self._max_message - self._wire
                                     if self._max_message >= 0 else NO_LIMIT)
                 pos += used
                 if h.header_length == 0:
                     return 0
-                if (h.opcode == 1 or h.opcode == 2) and (h.b0 & 0x80) \
+                if (h.opcode == 1 or h.opcode == 2) and (h.b0 & 0xC0) == 0x80 \
                         and <uint64_t>(n - pos) >= h.length:
                     # A whole single-frame message in this input: no buffering.
                     PyList_Append(out, self._whole_message(&h, p + pos))
@@ -1156,9 +1224,10 @@ cdef class MessageDecoder(_Decoder):
                 self._got = 0
                 if h.opcode == 1 or h.opcode == 2:
                     self._opcode = h.opcode
-                    if h.b0 & 0x80 and h.length <= UPFRONT:
+                    self._compressed = (h.b0 & 0x40) != 0
+                    if (h.b0 & 0xC0) == 0x80 and h.length <= UPFRONT:
                         self._start_payload(h.opcode, <Py_ssize_t>h.length)
-                if h.opcode < 8 and self._payload is None:
+                if h.opcode < 8 and self._payload is None and not self._compressed:
                     # A fragment: room for all of it at once (within the limit).
                     self._reserve(<Py_ssize_t>(h.length if h.length < UPFRONT else UPFRONT),
                                   self._max_message)
@@ -1220,6 +1289,27 @@ cdef class MessageDecoder(_Decoder):
         """Unmask the next take payload bytes into their buffer; check text."""
         cdef uint8_t *dst
         cdef unsigned phase = <unsigned>(self._got & 3)
+        cdef bytes chunk
+        cdef Py_ssize_t n
+        if self._h.opcode < 8:
+            self._wire += take
+            if self._compressed:
+                # Unmasked and inflated a slice at a time: the copy of the
+                # compressed bytes stays small however big the feed.
+                while take > 0:
+                    n = take if take < INFLATE_SLICE else INFLATE_SLICE
+                    chunk = PyBytes_FromStringAndSize(NULL, n)
+                    dst = <uint8_t *>PyBytes_AS_STRING(chunk)
+                    if self._h.masked:
+                        _unmask(dst, src, n, self._h.key, <unsigned>(self._got & 3))
+                    else:
+                        memcpy(dst, src, n)
+                    self._got += n
+                    src += n
+                    take -= n
+                    self._inflater.feed_to(chunk, self._limit_obj(), self._inflated)
+                    chunk = None
+                return 0
         if self._h.opcode >= 8:
             dst = self._control + self._got
         elif self._payload is not None:
@@ -1255,11 +1345,33 @@ cdef class MessageDecoder(_Decoder):
         PyList_Append(out, _new_message(opcode, payload))
         return 0
 
+    cdef object _limit_obj(self):
+        return None if self._max_message < 0 else self._max_message
+
+    def _inflated(self, piece):
+        """Sink of the inflater: the next inflated bytes of the message."""
+        cdef Py_buffer view
+        cdef Input inp
+        cdef uint8_t *dst
+        _get_input(piece, &view, &inp)
+        try:
+            self._reserve(inp.n, self._max_message)
+            dst = self._buf + self._buf_len
+            memcpy(dst, inp.p, inp.n)
+            self._buf_len += inp.n
+            if self._opcode == 1 and not wsf_utf8_stream_feed(&self._utf8, dst, <size_t>inp.n,
+                                                              0, _level):
+                raise InvalidDataError("text message is not valid UTF-8")
+        finally:
+            _release_input(&view, &inp)
+
     cdef int _message_done(self, list out) except -1:
         cdef int opcode = self._opcode
         cdef object data = self._payload
         cdef const char *p
         cdef Py_ssize_t n
+        if self._compressed:
+            self._inflater.feed_to(b"", self._limit_obj(), self._inflated, final=True)
         if data is not None:
             p = <const char *>self._payload_p
             n = <Py_ssize_t>self._h.length
@@ -1282,6 +1394,8 @@ cdef class MessageDecoder(_Decoder):
 
     cdef void _reset_message(self) noexcept:
         self._opcode = -1
+        self._compressed = False
+        self._wire = 0
         self._payload = None
         self._payload_p = NULL
         wsf_utf8_stream_reset(&self._utf8)

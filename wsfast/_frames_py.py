@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import threading
 from operator import index
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._buffers import byte_view, key_bytes
 from ._mask_py import _mask_tail, _masked, _rotate
+from ._pmd import Deflater, Inflater, MessageBuffer
 from ._utf8_py import Utf8Validator
 from .errors import (
     InvalidDataError,
@@ -29,6 +30,9 @@ from .errors import (
     in_use_error,
 )
 from .protocol import FrameHeader, Opcode, _preview, is_sendable_close_code
+
+if TYPE_CHECKING:
+    from .deflate import PerMessageDeflate
 
 __all__ = [
     "parse_header",
@@ -49,6 +53,11 @@ _MAX_LENGTH = (1 << 63) - 1
 #: Largest payload of a control frame (RFC 6455 section 5.5).
 _MAX_CONTROL = 125
 _RSV_BITS = ((0x40, "RSV1"), (0x20, "RSV2"), (0x10, "RSV3"))
+#: In ``rsv_ok``: RSV1 is allowed only on the first frame of a TEXT or BINARY
+#: message (permessage-deflate, RFC 7692 section 6.1).
+_RSV1_FIRST_ONLY = 0x100
+#: Compressed bytes unmasked and inflated at a time.
+_INFLATE_SLICE = 64 << 10
 _DATA = (Opcode.TEXT, Opcode.BINARY)
 
 
@@ -89,6 +98,12 @@ def _read_header(
     if b0 & 0x70 & ~rsv_ok:
         bit = next(name for value, name in _RSV_BITS if b0 & value & ~rsv_ok)
         raise ProtocolError(f"{bit} set but no extension negotiated it")
+    if b0 & 0x40 and rsv_ok & _RSV1_FIRST_ONLY and (control or opcode == 0):
+        # RFC 7692 section 6.1: RSV1 marks a compressed message on its first frame only.
+        raise ProtocolError(
+            f"RSV1 set on a {opcode.name} frame (permessage-deflate sets it only on "
+            "the first frame of a message)"
+        )
     if in_message is not None and not control:
         if opcode == 0 and not in_message:
             raise ProtocolError("continuation frame without a message to continue")
@@ -299,14 +314,47 @@ class FrameEncoder:
     (``os.urandom``, drawn in blocks of 4 KiB), as section 5.3 requires.
     ``text()`` refuses bytes that are not UTF-8 (``ValueError``), checking a
     message sent in fragments as a whole; ``encode()`` is the unchecked
-    escape hatch.  Safe to share between threads: no two frames ever get the
+    escape hatch.  With ``deflate`` (the agreed ``PerMessageDeflate``) data
+    messages of at least ``compress_threshold`` bytes (0-1024, judged by the
+    first frame) are compressed, at ``compression_level`` and ``mem_level``
+    when given.  Safe to share between threads: no two frames ever get the
     same key.  It cannot be copied or pickled (a copy would replay keys).
     """
 
-    __slots__ = ("_client", "_keys", "_key_pos", "_lock", "_utf8", "_in_text", "__weakref__")
+    __slots__ = (
+        "_client",
+        "_keys",
+        "_key_pos",
+        "_lock",
+        "_utf8",
+        "_in_text",
+        "_deflater",
+        "_threshold",
+        "_compressing",
+        "__weakref__",
+    )
 
-    def __init__(self, *, client: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        client: bool = False,
+        deflate: PerMessageDeflate | None = None,
+        compress_threshold: int = 0,
+        compression_level: int | None = None,
+        mem_level: int | None = None,
+    ) -> None:
         masked = bool(client)
+        threshold = index(compress_threshold)
+        if not 0 <= threshold <= 1024:
+            raise ValueError(f"compress_threshold must be 0-1024, got {threshold}")
+        deflater = None
+        if deflate is not None:
+            options = {}
+            if compression_level is not None:
+                options["level"] = compression_level
+            if mem_level is not None:
+                options["mem_level"] = mem_level
+            deflater = Deflater.for_endpoint(deflate, client=masked, **options)
         self._lock = threading.Lock()
         with self._lock:
             self._client = masked
@@ -316,6 +364,11 @@ class FrameEncoder:
             #: checked as a whole, so a code point may be split between them.
             self._utf8 = Utf8Validator()
             self._in_text = False
+            #: permessage-deflate (RFC 7692): data messages of at least
+            #: ``_threshold`` bytes (judged by their first frame) are compressed.
+            self._deflater = deflater
+            self._threshold = threshold
+            self._compressing = False  # the message being sent in fragments is
 
     @property
     def client(self) -> bool:
@@ -375,9 +428,30 @@ class FrameEncoder:
         return out
 
     def _frame(self, opcode: Opcode, payload: Any, fin: bool) -> bytes:
+        rsv1 = False
+        if self._deflater is not None and opcode < 8:
+            payload, rsv1 = self._compress(opcode, payload, fin)
         if not self._client:
-            return encode_frame(opcode, payload, fin=fin)
-        return encode_frame(opcode, payload, fin=fin, mask_key=self._next_key())
+            return encode_frame(opcode, payload, fin=fin, rsv1=rsv1)
+        return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask_key=self._next_key())
+
+    def _compress(self, opcode: Opcode, payload: Any, fin: bool) -> tuple[Any, bool]:
+        """A data frame's payload as sent, and its RSV1 (RFC 7692 section 6)."""
+        deflater = self._deflater
+        assert deflater is not None
+        with self._lock:
+            if opcode == Opcode.CONTINUATION:
+                if not self._compressing:
+                    return payload, False
+                first = False
+            else:
+                size = len(payload) if type(payload) is bytes else len(byte_view(payload))
+                if size < self._threshold:
+                    self._compressing = False
+                    return payload, False
+                first = True
+            self._compressing = not fin
+            return deflater.compress(payload, final=fin), first
 
     def text(self, data: Any, *, fin: bool = True) -> bytes:
         """A TEXT frame; a ``str`` is encoded as UTF-8.  A buffer must be valid
@@ -719,6 +793,10 @@ class MessageDecoder(_Decoder):
     one frame: ``None`` means no limit and ``0`` a limit of zero; a header
     that makes the limit certain to be passed raises ``MessageTooBigError``
     before the payload is buffered.  ``client`` is as for ``FrameDecoder``.
+    With ``deflate`` (the ``PerMessageDeflate`` parameters agreed in the
+    handshake) compressed messages (RSV1 on their first frame, RFC 7692) are
+    inflated as their bytes arrive, bounded by ``max_message_size`` both as
+    sent and as inflated.
 
     Errors: ``ProtocolError`` (1002), ``InvalidDataError`` (1007),
     ``MessageTooBigError`` (1009).  The messages completed by the same
@@ -743,6 +821,10 @@ class MessageDecoder(_Decoder):
         "_opcode",
         "_utf8",
         "_closed",
+        "_wire",
+        "_inflater",
+        "_compressed",
+        "_inflated",
     )
 
     def __init__(
@@ -752,6 +834,7 @@ class MessageDecoder(_Decoder):
         max_message_size: int | None = 1 << 20,
         max_frame_size: int | None = None,
         decode_text: bool = True,
+        deflate: PerMessageDeflate | None = None,
     ) -> None:
         self._start_init()  # before any argument runs code of its own
         if max_frame_size is not None:
@@ -763,7 +846,8 @@ class MessageDecoder(_Decoder):
             if max_message_size < 0:
                 raise ValueError(f"max_message_size must be >= 0, got {max_message_size}")
         text = bool(decode_text)
-        super().__init__(client, max_frame_size, 0)
+        inflater = None if deflate is None else Inflater.for_endpoint(deflate, client=bool(client))
+        super().__init__(client, max_frame_size, 0 if deflate is None else 0x40 | _RSV1_FIRST_ONLY)
         #: None: no limit; 0 is a limit of zero.
         self._max_message = max_message_size
         self._decode_text = text
@@ -774,6 +858,12 @@ class MessageDecoder(_Decoder):
         self._opcode: int | None = None  # TEXT or BINARY while a message is open
         self._utf8 = Utf8Validator()
         self._closed = False
+        self._wire = 0  # payload bytes of the data frames of that message (as sent)
+        #: permessage-deflate (RFC 7692): the peer's compressed messages are
+        #: inflated as their bytes arrive, into ``_inflated``.
+        self._inflater = inflater
+        self._compressed = False
+        self._inflated = MessageBuffer()
 
     def feed(self, data: Any) -> list[Message]:
         """Append bytes; return the messages they complete, control ones included."""
@@ -798,12 +888,12 @@ class MessageDecoder(_Decoder):
                     view,
                     pos,
                     self._opcode is not None,
-                    None if limit is None else limit - len(self._message),
+                    None if limit is None else limit - self._wire,
                 )
                 if hdr is None:
                     return
                 length = hdr.payload_length
-                if hdr.fin and hdr.opcode in _DATA and end - pos >= length:
+                if hdr.fin and hdr.opcode in _DATA and end - pos >= length and not hdr.rsv1:
                     # A whole single-frame message in this input: no buffering.
                     out.append(self._whole_message(hdr, view[pos : pos + length]))
                     pos += length
@@ -811,6 +901,7 @@ class MessageDecoder(_Decoder):
                 self._hdr, self._got = hdr, 0
                 if hdr.opcode in (Opcode.TEXT, Opcode.BINARY):
                     self._opcode = hdr.opcode
+                    self._compressed = hdr.rsv1
             take = min(hdr.payload_length - self._got, end - pos)
             if take:
                 self._consume(hdr, view[pos : pos + take])
@@ -841,6 +932,17 @@ class MessageDecoder(_Decoder):
     def _consume(self, hdr: FrameHeader, chunk: memoryview) -> None:
         """Unmask ``chunk`` of the current payload into its buffer; check text."""
         key = hdr.mask_key
+        if hdr.opcode < 8:
+            self._wire += len(chunk)
+            if self._compressed:
+                # Unmasked and inflated a slice at a time: the copy of the
+                # compressed bytes stays small however big the feed.
+                for start in range(0, len(chunk), _INFLATE_SLICE):
+                    part = chunk[start : start + _INFLATE_SLICE]
+                    data = _masked(part, _rotate(key, self._got)) if key is not None else part
+                    self._got += len(part)
+                    self._inflate(data, final=False)
+                return
         buf = self._control if hdr.opcode >= 8 else self._message
         start = len(buf)
         buf += chunk  # then unmasked where it lies: no temporary copies
@@ -862,17 +964,35 @@ class MessageDecoder(_Decoder):
             self._reset_message()
         out.append(Message(hdr.opcode, payload))
 
+    def _inflate(self, data: Any, final: bool) -> None:
+        """Inflate compressed payload bytes into ``_inflated``, checking text as
+        it comes out; bounded by ``max_message_size`` piece by piece."""
+        assert self._inflater is not None  # RSV1 is refused without deflate
+        text = self._opcode == Opcode.TEXT
+        buffer, utf8 = self._inflated, self._utf8
+
+        def sink(piece: bytes) -> None:
+            buffer.append(piece)
+            if text and not utf8._feed(piece):
+                raise InvalidDataError("text message is not valid UTF-8")
+
+        self._inflater.feed_to(data, self._max_message, sink, final=final)
+
     def _message_done(self, out: list[Message]) -> None:
         opcode = self._opcode
         assert opcode is not None  # a data frame opened the message
+        raw: bytes | bytearray = self._message
+        if self._compressed:
+            self._inflate(b"", final=True)
+            raw = self._inflated.take()
         if opcode == Opcode.TEXT:
             if not self._utf8._feed(b"", final=True):
                 raise InvalidDataError("text message ends inside a UTF-8 sequence")
             # Decoded straight from the buffer: no intermediate bytes copy.
-            data = str(self._message, "utf-8") if self._decode_text else bytes(self._message)
+            data: str | bytes = str(raw, "utf-8") if self._decode_text else bytes(raw)
             message = Message(opcode, data)
         else:
-            message = Message(opcode, bytes(self._message))
+            message = Message(opcode, bytes(raw))
         self._reset_message()
         out.append(message)
 
@@ -880,3 +1000,7 @@ class MessageDecoder(_Decoder):
         self._message = bytearray()
         self._opcode = None
         self._utf8.reset()
+        self._wire = 0
+        if self._compressed:
+            self._compressed = False
+            self._inflated.clear()

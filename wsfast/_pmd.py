@@ -72,7 +72,7 @@ __all__ = [
 TAIL = b"\x00\x00\xff\xff"
 
 #: Most output bytes asked of the backend in one call.
-OUTPUT_CHUNK = 256 * 1024
+OUTPUT_CHUNK = 64 * 1024
 #: Most input bytes given to the backend in one call (a backend copies the input it
 #: has not consumed into ``unconsumed_tail`` at every call: slicing bounds that copy).
 INPUT_CHUNK = 64 * 1024
