@@ -2,8 +2,9 @@
 # CPU once at import and applies the WSFAST_SIMD cap, so every module uses the
 # same kernel level.  The level is fixed after import, so free-threaded builds
 # only ever read it.
-import os as _os
-import warnings as _warnings
+import os as _os  # also used by the modules that include this file
+
+from wsfast import _env as _wsf_env
 
 cdef extern from "cpu.h":
     ctypedef struct wsf_cpu_features:
@@ -20,20 +21,29 @@ cdef wsf_cpu_features _cpu = wsf_detect()
 
 
 cdef int _capped_level() except -1:
+    """The level after the WSFAST_SIMD cap (API section 1).
+
+    A name that is no level, a level of another architecture (``neon`` on x86,
+    ``sse2`` on ARM64) or one this CPU lacks warns once, naming the variable,
+    the value and the level used instead: the CPU's best, as when unset."""
     cdef int cap
-    value = _os.environ.get("WSFAST_SIMD", "")
-    if not value:
+    name = _wsf_env.simd_cap()
+    if name is None:
         return _cpu.level
-    cap = wsf_parse_level(value.encode("ascii", "replace"))
+    best = wsf_level_name(_cpu.level).decode("ascii")
+    has = ", ".join([wsf_level_name(i).decode("ascii") for i in range(_cpu.level + 1)])
+    setting = f"WSFAST_SIMD={_wsf_env.raw('WSFAST_SIMD')!r}"
+    cap = wsf_parse_level(name.encode("ascii", "replace"))
     if cap < 0:
-        _warnings.warn(
-            f"WSFAST_SIMD={value!r} names no SIMD level "
-            "(scalar, sse2, neon, avx2, avx512); ignored",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return _cpu.level
-    return min(cap, _cpu.level)
+        problem = f"names no SIMD level ({', '.join(_wsf_env.SIMD_LEVELS)}, any case)"
+    elif wsf_level_name(cap).decode("ascii") != name:
+        problem = f"{name} is not a level of this CPU's architecture (it has {has})"
+    elif cap > _cpu.level:
+        problem = f"this CPU lacks {name} (it has {has})"
+    else:
+        return cap
+    _wsf_env.warn(f"{setting}: {problem}; using {best}", once=True)
+    return _cpu.level
 
 
 cdef int _level = _capped_level()

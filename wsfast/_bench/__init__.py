@@ -47,14 +47,14 @@ import gc
 import importlib
 import itertools
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
+
+from wsfast._info import environment  # re-exported: the report starts with it
 
 __all__ = [
     "KINDS",
@@ -317,12 +317,14 @@ def pytest_params(
     ``WSFAST_REQUIRE_EXTENSION``, else a skip) and a skip per missing library."""
     import pytest  # only the pytest-benchmark suites call this
 
+    from wsfast import _env
+
     params: list[Any] = [pytest.param(impl, id=impl.id) for impl in impls]
     if not any(impl.kind == "wsfast-c" for impl in impls):
         reason = f"wsfast compiled twin: {twin_error}"
         marks = (
             pytest.mark.xfail(reason=reason, run=False, strict=True)
-            if os.environ.get("WSFAST_REQUIRE_EXTENSION")
+            if _env.flag("WSFAST_REQUIRE_EXTENSION")
             else pytest.mark.skip(reason=reason)
         )
         params.insert(0, pytest.param(None, id="wsfast-c", marks=marks))
@@ -383,60 +385,6 @@ LEGEND = (
     "compiled twin against the fastest\nother library (C or py), for the pure twin "
     "against the fastest pure-Python library."
 )
-
-
-def environment() -> dict[str, Any]:
-    """Version, twin, SIMD levels and platform: what ``python -m wsfast info`` shows."""
-    import wsfast
-    from wsfast import _codec
-
-    env: dict[str, Any] = {
-        "version": wsfast.__version__,
-        "implementation": wsfast.IMPLEMENTATION,
-        "simd": wsfast.SIMD,
-    }
-    try:
-        mask_c = importlib.import_module("wsfast._mask_c")
-    except ImportError as exc:
-        env["simd_supported"] = None
-        env["compiled_twin"] = f"not available ({exc})"
-    else:
-        env["simd_supported"] = list(mask_c._supported_levels())
-        try:
-            _codec.load_twin("c")
-        except ImportError as exc:
-            env["compiled_twin"] = f"incomplete ({exc})"
-        else:
-            env["compiled_twin"] = "available"
-    env["environment"] = {
-        name: value for name, value in sorted(os.environ.items()) if name.startswith("WSFAST_")
-    }
-    env["python"] = {
-        "implementation": platform.python_implementation(),
-        "version": platform.python_version(),
-        "build": " ".join(platform.python_build()),
-        "compiler": platform.python_compiler(),
-        "gil_enabled": getattr(sys, "_is_gil_enabled", lambda: True)(),
-    }
-    env["platform"] = {
-        "system": platform.platform(),
-        "machine": platform.machine(),
-        "processor": _cpu_name(),
-        "cpus": os.cpu_count(),
-    }
-    return env
-
-
-def _cpu_name() -> str:
-    """The CPU model name when the OS tells it cheaply, else platform.processor()."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 # -- runner -----------------------------------------------------------------------
