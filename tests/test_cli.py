@@ -1,4 +1,4 @@
-"""The command line: ``python -m wsfast info`` and ``python -m wsfast bench``.
+"""The command line: ``python -m wsfast``, ``info``, ``bench`` and the ``wsfast`` script.
 
 Run in a subprocess, as a user would (``-I``: the installed package, not the
 source tree).  Timings are never asserted, only that they exist and are positive.
@@ -13,7 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import wsfast
+from wsfast import _codec, _env
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -39,6 +42,48 @@ def test_info_names_version_implementation_and_platform() -> None:
         assert wsfast.SIMD in out
 
 
+def test_info_says_where_wsfast_comes_from_and_why_this_twin() -> None:
+    out = run_cli("info").stdout
+    assert f"imported from:    {_codec.PACKAGE_DIR}" in out
+    assert f"  because:        {_codec.REASON}" in out
+
+
+def test_version() -> None:
+    proc = run_cli("--version")
+    assert proc.stdout == f"wsfast {wsfast.__version__}\n"
+
+
+def test_bare_command_prints_help() -> None:
+    proc = run_cli()  # exit status 0: asking what it can do is no error
+    assert proc.stdout.startswith("usage: python -m wsfast")
+    for command in ("info", "bench", "decode"):
+        assert f"    {command} " in proc.stdout
+    assert "--version" in proc.stdout
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-I", "-m", "wsfast", "nonsense"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "invalid choice: 'nonsense'" in proc.stderr
+
+
+def test_console_script() -> None:
+    scripts = Path(sys.executable).parent
+    script = next((scripts / name for name in ("wsfast", "wsfast.exe") if (scripts / name).exists()),
+                  None)
+    if script is None:
+        pytest.skip(f"no wsfast script beside {sys.executable}")
+    proc = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"wsfast {wsfast.__version__}\n"
+    proc = subprocess.run([str(script), "info"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "implementation:" in proc.stdout and "imported from:" in proc.stdout
+
+
 def test_info_json() -> None:
     info = json.loads(run_cli("info", "--json").stdout)
     assert info["version"] == wsfast.__version__
@@ -48,6 +93,9 @@ def test_info_json() -> None:
         assert wsfast.SIMD in info["simd_supported"]
     assert info["python"]["version"]
     assert info["platform"]["machine"]
+    assert info["location"] == _codec.PACKAGE_DIR
+    assert info["reason"] == _codec.REASON
+    assert isinstance(info["other_copies"], list)
 
 
 def _rows(rows: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -62,7 +110,7 @@ def test_bench_quick_json(tmp_path: Path) -> None:
     report = json.loads(path.read_text())
     assert report["wsfast"]["implementation"] == wsfast.IMPLEMENTATION
     assert report["settings"]["quick"] is True
-    with_compiled = wsfast.IMPLEMENTATION == "c" or bool(os.environ.get("WSFAST_REQUIRE_EXTENSION"))
+    with_compiled = wsfast.IMPLEMENTATION == "c" or _env.flag("WSFAST_REQUIRE_EXTENSION")
     if not with_compiled:
         assert "compiled twin" in out  # says why it is missing
 

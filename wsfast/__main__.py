@@ -1,7 +1,11 @@
 """The command line: ``python -m wsfast info``, ``bench`` and ``decode``.
 
-``info``   version, active twin, SIMD level in use and every level the CPU
-           supports, Python and platform (``--json`` for a machine-readable form).
+Also installed as the ``wsfast`` script.  ``--version`` prints the version;
+with no command it prints the help.
+
+``info``   version, where wsfast was imported from, the active twin and why,
+           SIMD level in use and every level the CPU supports, Python and
+           platform (``--json`` for a machine-readable form).
 ``bench``  the embedded benchmark (standard library only): wsfast's compiled and
            pure twins side by side with the installed WebSocket libraries, and
            copy / memcpy reference rows (see ``wsfast._bench``).
@@ -15,40 +19,18 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 __all__ = ["main"]
 
 
-def _format_info(env: dict[str, Any]) -> str:
-    py = env["python"]
-    plat = env["platform"]
-    supported = env["simd_supported"]
-    lines = [
-        f"wsfast {env['version']}",
-        f"implementation:   {env['implementation']}",
-        f"SIMD:             {env['simd'] if env['simd'] is not None else '- (pure twin)'}",
-        f"SIMD supported:   {', '.join(supported) if supported else '- (no compiled twin)'}",
-        f"compiled twin:    {env['compiled_twin']}",
-        f"python:           {py['implementation']} {py['version']} ({py['build']}), "
-        f"{py['compiler']}" + ("" if py["gil_enabled"] else ", free-threaded (no GIL)"),
-        f"platform:         {plat['system']}",
-        f"machine:          {plat['machine']}, {plat['processor']}, {plat['cpus']} CPUs",
-    ]
-    if env["environment"]:
-        settings = " ".join(f"{k}={v}" for k, v in env["environment"].items())
-        lines.append(f"environment:      {settings}")
-    return "\n".join(lines)
-
-
 def _info(args: argparse.Namespace) -> int:
-    from wsfast._bench import environment
+    from wsfast._info import environment, format_info
 
     env = environment()
     if args.json:
         print(json.dumps(env, indent=2))
     else:
-        print(_format_info(env))
+        print(format_info(env))
     return 0
 
 
@@ -67,15 +49,19 @@ def _bench(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     from wsfast._bench import EXTRA_TOPICS, TOPICS
 
+    from wsfast import __version__
+
     parser = argparse.ArgumentParser(
         prog="python -m wsfast",
         description="wsfast: a fast, strict RFC 6455 WebSocket frame codec.",
+        epilog="The same command line is installed as the `wsfast` script. "
+        "`python -m wsfast COMMAND --help` describes a command.",
     )
+    parser.add_argument("--version", action="version", version=f"wsfast {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.required = True
 
     info = commands.add_parser(
-        "info", help="version, twin, SIMD levels, Python and platform",
+        "info", help="version, where wsfast comes from, the twin in use and why, SIMD, platform",
         description="Show the wsfast version, the twin and SIMD level in use, every SIMD "
         "level this CPU supports, and the Python and platform.",
     )
@@ -113,7 +99,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `python -m wsfast`: what it can do, not an error
+        parser.print_help()
+        return 0
     try:
         status: int = args.run(args)
     except KeyboardInterrupt:
