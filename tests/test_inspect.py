@@ -16,7 +16,14 @@ import pytest
 
 import wsfast
 from wsfast import Opcode
-from wsfast._inspect import CHUNK, inspect_stream, main
+from wsfast._inspect import (
+    CHUNK,
+    decode_text_dump,
+    format_report,
+    inspect_stream,
+    main,
+    parse_size,
+)
 
 KEY = b"\x37\xfa\x21\x3d"  # the key of RFC 6455 section 5.7
 KOSME = b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"  # the Greek word of Autobahn 6.x
@@ -273,9 +280,197 @@ def test_cli_violation_exit_status() -> None:
     assert b"VIOLATION at byte 1" in result.stdout
 
 
+def test_cli_bad_option_values_name_the_option() -> None:
+    for args, option, words in [
+        (("--max-message-size", "64MB"), "--max-message-size", "ambiguous"),
+        (("--max-message-size", "lots"), "--max-message-size", "not a size"),
+        (("--max-message-size", "-1"), "--max-message-size", "not a size"),
+        (("--max-message-size", "5 parsecs"), "--max-message-size", "unknown unit"),
+        (("--preview", "0"), "--preview", "at least 1"),
+        (("--preview", "x"), "--preview", "not a whole number"),
+    ]:
+        result = cli(*args)
+        assert result.returncode == 2, args
+        assert f"argument {option}: ".encode() in result.stderr, result.stderr
+        assert words.encode() in result.stderr, result.stderr
+
+
 def test_cli_usage_errors(tmp_path: Path) -> None:
     assert cli("--hex", data=b"81 8").returncode == 2  # odd number of digits
     assert cli("--hex", data=b"zz").returncode == 2
     assert cli(str(tmp_path / "missing.bin")).returncode == 2
     assert cli("--client", "--server").returncode == 2
     assert cli("--help").returncode == 0
+
+
+# --- sizes, text dumps, the HTTP handshake, empty input -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, size",
+    [
+        ("0", 0),
+        ("125", 125),
+        ("1_048_576", 1 << 20),
+        ("16B", 16),
+        ("1KiB", 1024),
+        ("64MiB", 64 << 20),
+        ("64 MiB", 64 << 20),
+        ("64mib", 64 << 20),
+        ("2GiB", 2 << 30),
+        ("1TiB", 1 << 40),
+    ],
+)
+def test_parse_size(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["64MB", "64M", "1K", "1kb", "2G", "1GB"])
+def test_parse_size_refuses_ambiguous_units(text: str) -> None:
+    with pytest.raises(ValueError, match="ambiguous"):
+        parse_size(text)
+
+
+def test_cli_max_message_size_with_a_unit() -> None:
+    # A 2 KiB message against a 1KiB limit: 1009 at the header.
+    data = masked(Opcode.BINARY, bytes(2048))
+    result = cli("--client", "--max-message-size", "1KiB", data=data)
+    assert result.returncode == 1
+    assert b"close code 1009" in result.stdout
+    assert cli("--client", "--max-message-size", "2KiB", data=data).returncode == 0
+
+
+# `xxd` and `hexdump -C` of RFC_MASKED_HELLO + RFC_MASKED_PONG_HELLO, as the tools print them.
+XXD = b"""\
+00000000: 8185 37fa 213d 7f9f 4d51 588a 8537 fa21  ..7.!=..MQX..7.!
+00000010: 3d7f 9f4d 5158                           =..MQX
+"""
+XXD_G1_C8 = b"""\
+00000000: 81 85 37 fa 21 3d 7f 9f  ..7.!=..
+00000008: 4d 51 58 8a 85 37 fa 21  MQX..7.!
+00000010: 3d 7f 9f 4d 51 58        =..MQX
+"""
+HEXDUMP_C = b"""\
+00000000  81 85 37 fa 21 3d 7f 9f  4d 51 58 8a 85 37 fa 21  |..7.!=..MQX..7.!|
+00000010  3d 7f 9f 4d 51 58                                 |=..MQX|
+00000016
+"""
+TWO_FRAMES = RFC_MASKED_HELLO + RFC_MASKED_PONG_HELLO
+
+
+@pytest.mark.parametrize(
+    "name, text, form",
+    [
+        ("plain-hex", TWO_FRAMES.hex().encode(), "hex text"),
+        ("spaced-hex-lines", b"81 85 37 fa 21 3d\n7f 9f 4d 51 58\r\n8a85 37fa213d 7f9f4d5158\n",
+         "hex text"),
+        ("xxd", XXD, "an xxd dump"),
+        ("xxd-g1-c8", XXD_G1_C8, "an xxd dump"),
+        ("hexdump-C", HEXDUMP_C, "a hexdump -C dump"),
+    ],
+)
+def test_text_dumps_are_read(name: str, text: bytes, form: str) -> None:
+    assert decode_text_dump(text) == (TWO_FRAMES, form)
+
+
+def test_hexdump_squeezed_lines_are_repeated() -> None:
+    # hexdump -C prints '*' for lines equal to the one before.
+    dump = b"""\
+00000000  82 7e 00 40 00 00 00 00  00 00 00 00 00 00 00 00  |.~.@............|
+00000010  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|
+*
+00000040  00 00 00 00                                       |....|
+00000044
+"""
+    assert decode_text_dump(dump) == (b"\x82\x7e\x00\x40" + bytes(64), "a hexdump -C dump")
+
+
+def test_raw_bytes_are_not_taken_for_text() -> None:
+    assert decode_text_dump(RFC_MASKED_HELLO) is None
+    assert decode_text_dump(b"hello world") is None
+    assert decode_text_dump(b"") is None
+
+
+@pytest.mark.parametrize("args", [(), ("--hex",)])
+@pytest.mark.parametrize("text", [TWO_FRAMES.hex().encode(), XXD, HEXDUMP_C])
+def test_cli_reads_text_dumps(args: tuple[str, ...], text: bytes) -> None:
+    result = cli(*args, data=text)
+    assert result.returncode == 0, result.stderr
+    assert b'"Hello"' in result.stdout and b"PONG" in result.stdout
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(b"read ")
+    assert (b"detected" in first) == (args == ())
+
+
+def test_cli_raw_keeps_hex_text_as_bytes() -> None:
+    # As bytes, the hex digit '8' (0x38) is a frame with RSV2, RSV3 and opcode 8.
+    result = cli("--raw", data=b"8185")
+    assert result.returncode == 1
+    assert b"read " not in result.stdout
+    assert b"VIOLATION at byte 0" in result.stdout
+
+
+def test_cli_hex_rejects_a_bad_dump() -> None:
+    broken = XXD.replace(b"00000010:", b"00000020:")  # an offset that does not follow
+    result = cli("--hex", data=broken)
+    assert result.returncode == 2
+    assert b"xxd dump, line 2: offset 00000020 where 00000010 was expected" in result.stderr
+
+
+REQUEST = (
+    b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
+    b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    b"Sec-WebSocket-Version: 13\r\n\r\n"
+)
+RESPONSE = (
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+)
+
+
+def test_handshake_of_a_client_is_skipped_and_gives_the_role() -> None:
+    capture = inspect_stream(REQUEST + RFC_MASKED_HELLO + b"\x83\x80" + KEY)
+    assert capture.handshake == "GET /chat HTTP/1.1"
+    assert capture.start == len(REQUEST)
+    assert capture.client is True and capture.guessed and capture.basis == "the HTTP request"
+    assert [f.offset for f in capture.frames] == [len(REQUEST)]  # offsets in the capture
+    assert capture.violation is not None
+    assert capture.violation.offset == len(REQUEST) + 11
+    report = format_report(capture)
+    assert f"skipped the HTTP handshake: bytes 0-{len(REQUEST) - 1}" in report
+    assert "guessed from the HTTP request" in report
+
+
+def test_handshake_of_a_server_is_skipped() -> None:
+    capture = inspect_stream(RESPONSE + RFC_UNMASKED_HELLO)
+    assert capture.client is False and capture.basis == "the HTTP response"
+    assert capture.clean and len(capture.frames) == 1
+    # A given role wins over the handshake's.
+    capture = inspect_stream(RESPONSE + RFC_UNMASKED_HELLO, client=True)
+    assert not capture.guessed and capture.violation is not None
+
+
+def test_unfinished_handshake_is_truncated(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, out = run_main(capsys, tmp_path, REQUEST[:-2])
+    assert status == 1
+    assert "unfinished HTTP handshake ('GET /chat HTTP/1.1')" in out
+    assert "TRUNCATED: the capture ends inside the HTTP handshake" in out
+
+
+def test_cli_handshake_capture() -> None:
+    result = cli(data=REQUEST + RFC_MASKED_HELLO)
+    assert result.returncode == 0, result.stderr
+    assert b"skipped the HTTP handshake" in result.stdout
+    assert b"reserved opcode" not in result.stdout and b'"Hello"' in result.stdout
+
+
+@pytest.mark.parametrize("data", [b"", b"\x81"])
+def test_too_little_input_claims_no_guess(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, data: bytes
+) -> None:
+    capture = inspect_stream(data)
+    assert not capture.guessed and not capture.sender_known
+    status, out = run_main(capsys, tmp_path, data)
+    assert "guessed" not in out
+    assert ("an empty capture" if not data else "sender unknown") in out
+    assert status == (0 if not data else 1)

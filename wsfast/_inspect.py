@@ -1,7 +1,10 @@
 """``python -m wsfast decode``: list the frames of a captured WebSocket byte stream.
 
-The capture is the bytes one endpoint sent after the opening handshake (raw, or
-hex with ``--hex``).  One line per frame: byte offset, FIN and RSV bits, opcode,
+The capture is the bytes one endpoint sent, raw or as text: plain hex, an
+``xxd`` dump or a ``hexdump -C`` dump, detected (``--hex`` insists on text,
+``--raw`` on bytes).  A capture that starts with the HTTP opening handshake
+(``GET ... HTTP/1.1`` or ``HTTP/1.1 101``) has it skipped, which also tells
+the sender's role.  One line per frame: byte offset, FIN and RSV bits, opcode,
 mask key, payload length and a safe preview of the payload (close code and
 reason for CLOSE).  Then the verdict of a strict receiver: a ``MessageDecoder``
 in the receiving role decodes the whole stream; on a violation the report gives
@@ -11,12 +14,15 @@ Built on the public API only: ``parse_header`` and ``mask`` for the listing,
 ``parse_close`` for CLOSE payloads, ``MessageDecoder`` for the verdict.
 
 Exit status: 0 for a clean stream, 1 for a violation or a stream that ends in
-the middle of a frame, 2 for a usage error (unreadable file, bad hex).
+the middle of a frame, 2 for a usage error (unreadable file, bad hex, a bad
+option value: the message names the option).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import string
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +48,9 @@ __all__ = [
     "find_violation",
     "format_report",
     "read_capture",
+    "decode_text_dump",
+    "parse_size",
+    "split_handshake",
     "add_subcommand",
     "main",
 ]
@@ -93,9 +102,17 @@ class Capture:
     size: int
     #: True: the stream was sent by a client (frames must be masked).
     client: bool
-    #: The sender's role was guessed from the first frame's MASK bit.
+    #: The sender's role was guessed (``basis`` says from what).
     guessed: bool
     frames: list[FrameLine] = field(default_factory=list)
+    #: What the guess of the role rests on; None when the role was given, or
+    #: when there was nothing to guess from (``sender_known`` is then False).
+    basis: str | None = None
+    sender_known: bool = True
+    #: Offset of the first byte of the WebSocket stream (after an HTTP handshake).
+    start: int = 0
+    #: The first line of the skipped HTTP handshake, if the capture starts with one.
+    handshake: str | None = None
     violation: Violation | None = None
     #: Offset of the first CLOSE frame, if any.
     close_offset: int | None = None
@@ -163,19 +180,57 @@ def inspect_stream(
     """List the frames of ``data`` and find the first violation.
 
     ``client``: True if a client sent the stream, False if a server did, None to
-    guess from the MASK bit of the first frame (masked: a client).  Frames are
-    listed up to the one in which the violation is detected.
+    guess: from the HTTP handshake the capture starts with, if any (a request
+    comes from a client), else from the MASK bit of the first frame (masked: a
+    client).  A leading handshake is skipped; offsets count from the start of
+    ``data``.  Frames are listed up to the one in which the violation is detected.
     """
-    guessed = client is None
-    if client is None:
-        client = len(data) < 2 or bool(data[1] & 0x80)
-    capture = Capture(len(data), client, guessed)
-    capture.violation = find_violation(data, client=client, max_message_size=max_message_size)
+    start, request_line, from_client = split_handshake(data)
+    if request_line is not None and not data[:start].endswith(b"\r\n\r\n"):
+        # No blank line ends the headers: the whole capture is handshake.
+        sender = from_client if client is None else client
+        capture = Capture(
+            len(data),
+            bool(sender),
+            client is None,
+            basis=f"the HTTP {'request' if sender else 'response'}" if client is None else None,
+            start=start,
+            handshake=request_line,
+        )
+        capture.truncated = (
+            "the capture ends inside the HTTP handshake (no blank line ends its headers)"
+        )
+        capture.listed_until = len(data)
+        return capture
+    basis = None
+    sender_known = True
+    if client is None and from_client is not None:
+        client = from_client
+        basis = f"the HTTP {'request' if from_client else 'response'}"
+    elif client is None and len(data) - start >= 2:
+        client = bool(data[start + 1] & 0x80)
+        basis = "the first frame's MASK bit"
+    elif client is None:  # fewer than 2 bytes: no MASK bit to guess from
+        client = True
+        sender_known = False
+    capture = Capture(
+        len(data),
+        client,
+        basis is not None,
+        basis=basis,
+        sender_known=sender_known,
+        start=start,
+        handshake=request_line,
+    )
+    violation = find_violation(data[start:], client=client, max_message_size=max_message_size)
+    if violation is not None:
+        violation.offset += start
+    capture.violation = violation
     stop = capture.violation.offset if capture.violation else len(data)
     # Enough payload bytes to preview `preview` characters of UTF-8.
     head_bytes = max(4 * preview, 125)
 
-    pos = 0
+    pos = start
     message: int | None = None  # opcode of the fragmented message in progress
     while pos < len(data) and pos <= stop:
         try:
@@ -312,13 +367,29 @@ def format_frame(line: FrameLine, preview: int = DEFAULT_PREVIEW) -> str:
 
 def format_report(capture: Capture, preview: int = DEFAULT_PREVIEW) -> str:
     """The whole report as text."""
-    sender = (
-        "client (frames must be masked)"
-        if capture.client
-        else ("server (frames must not be masked)")
-    )
-    guess = ", guessed from the first frame's MASK bit" if capture.guessed else ""
-    lines = [f"{capture.size} bytes sent by a {sender}{guess}"]
+    lines = []
+    if capture.handshake is not None and capture.start == capture.size and capture.truncated:
+        lines.append(f"the capture is an unfinished HTTP handshake ({capture.handshake!r})")
+    elif capture.handshake is not None:
+        lines.append(
+            f"skipped the HTTP handshake: bytes 0-{capture.start - 1} "
+            f"({capture.handshake!r}); offsets count from the start of the capture"
+        )
+    if capture.size == 0:
+        lines.append("0 bytes: an empty capture")
+    elif not capture.sender_known:
+        lines.append(
+            f"{capture.size} bytes, sender unknown (fewer than 2 bytes of frames: "
+            "nothing to guess from; --client or --server says)"
+        )
+    else:
+        sender = (
+            "client (frames must be masked)"
+            if capture.client
+            else ("server (frames must not be masked)")
+        )
+        guess = f", guessed from {capture.basis}" if capture.guessed else ""
+        lines.append(f"{capture.size} bytes sent by a {sender}{guess}")
     columns = f"{'offset':>8}  {'bits':<13}  {'opcode':<6}  {'mask':<12}  {'length':<10}"
     lines.append(f"{columns}  payload")
     lines += [format_frame(line, preview) for line in capture.frames]
@@ -349,8 +420,118 @@ def format_report(capture: Capture, preview: int = DEFAULT_PREVIEW) -> str:
 # --- input and command line -----------------------------------------------------------
 
 
-def read_capture(source: str, hex_input: bool = False) -> bytes:
-    """The bytes of FILE, or of standard input for ``-``; ``--hex`` text decoded."""
+HTTP_REQUEST = re.compile(rb"GET \S+ HTTP/\d\.\d\r\n")
+HTTP_RESPONSE = re.compile(rb"HTTP/\d\.\d \d{3}\b")
+
+
+def split_handshake(data: bytes) -> tuple[int, str | None, bool | None]:
+    """Find the HTTP opening handshake ``data`` starts with, if any.
+
+    Returns (offset of the first byte after it, its first line, whether a
+    client sent it); ``(0, None, None)`` when ``data`` does not start with one.
+    Without the blank line that ends the headers, the whole of ``data`` is the
+    handshake.
+    """
+    if HTTP_REQUEST.match(data):
+        from_client = True
+    elif HTTP_RESPONSE.match(data):
+        from_client = False
+    else:
+        return 0, None, None
+    first_line = data[: data.index(b"\r\n")] if b"\r\n" in data else data[:80]
+    end = data.find(b"\r\n\r\n")
+    start = len(data) if end < 0 else end + 4
+    return start, first_line.decode("latin-1"), from_client
+
+
+_HEX = frozenset(string.hexdigits)
+_XXD_LINE = re.compile(r"([0-9a-fA-F]+): (.*)")
+_HEXDUMP_LINE = re.compile(r"([0-9a-fA-F]{7,})((?:\s+[0-9a-fA-F]{2})*)\s*(\|.*)?")
+
+
+def _hex_bytes(text: str, what: str) -> bytes:
+    digits = "".join(text.split())
+    if not digits or not set(digits) <= _HEX or len(digits) % 2:
+        raise UsageError(f"{what}: not an even number of hex digits")
+    return bytes.fromhex(digits)
+
+
+def _from_xxd(lines: list[str]) -> bytes:
+    out = bytearray()
+    for number, line in enumerate(lines, 1):
+        match = _XXD_LINE.fullmatch(line)
+        if match is None:
+            raise UsageError(f"xxd dump, line {number}: no 'OFFSET: ' at its start")
+        if int(match[1], 16) != len(out):
+            raise UsageError(
+                f"xxd dump, line {number}: offset {match[1]} where {len(out):08x} was "
+                "expected (only the default xxd layout is read: not -e, -s or -r)"
+            )
+        # The hex columns end at the first double space; the ASCII column follows.
+        out += _hex_bytes(match[2].split("  ", 1)[0], f"xxd dump, line {number}")
+    return bytes(out)
+
+
+def _from_hexdump(lines: list[str]) -> bytes:
+    out = bytearray()
+    repeat: bytes | None = None  # the line before a '*': repeated up to the next offset
+    for number, line in enumerate(lines, 1):
+        if line.strip() == "*":
+            repeat = bytes(out[-16:])
+            continue
+        match = _HEXDUMP_LINE.fullmatch(line)
+        if match is None:
+            raise UsageError(f"hexdump -C dump, line {number}: not 'OFFSET  HEX  |ASCII|'")
+        offset = int(match[1], 16)
+        if repeat is not None:
+            while len(out) < offset and repeat:
+                out += repeat
+            repeat = None
+        if offset != len(out):
+            raise UsageError(
+                f"hexdump -C dump, line {number}: offset {match[1]} where {len(out):08x} "
+                "was expected"
+            )
+        if match[2].strip():
+            out += _hex_bytes(match[2], f"hexdump -C dump, line {number}")
+    return bytes(out)
+
+
+def decode_text_dump(raw: bytes) -> tuple[bytes, str] | None:
+    """Bytes written as text: ``(bytes, form)`` for plain hex, an ``xxd`` dump or a
+    ``hexdump -C`` dump; None when ``raw`` is none of these.
+
+    Raises ``UsageError`` when ``raw`` has the shape of a dump (every line starts
+    with an offset) but a line does not fit it.
+    """
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    lines = [line.rstrip("\r") for line in text.splitlines() if line.strip()]
+    if not lines:
+        return None
+    if all(_XXD_LINE.fullmatch(line) for line in lines):
+        return _from_xxd(lines), "an xxd dump"
+    if all(line.strip() == "*" or _HEXDUMP_LINE.fullmatch(line) for line in lines) and (
+        "|" in text
+    ):
+        return _from_hexdump(lines), "a hexdump -C dump"
+    if set("".join(text.split())) <= _HEX:
+        return _hex_bytes(text, "hex text"), "hex text"
+    return None
+
+
+def read_capture(source: str, form: str = "auto") -> tuple[bytes, str | None]:
+    """The bytes of FILE, or of standard input for ``-``, and how they were read.
+
+    ``form``: ``"raw"`` takes the bytes as they are; ``"hex"`` requires text
+    (plain hex with any whitespace, an ``xxd`` dump or a ``hexdump -C`` dump);
+    ``"auto"`` reads such text when the whole input is one, else the bytes.  A
+    real capture never looks like hex text: its first byte would be a
+    reserved opcode or carry RSV bits.  The second item names the text form
+    read (None for raw bytes).
+    """
     try:
         if source == "-":
             raw = sys.stdin.buffer.read()
@@ -359,13 +540,56 @@ def read_capture(source: str, hex_input: bool = False) -> bytes:
                 raw = f.read()
     except OSError as exc:
         raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
-    if not hex_input:
-        return raw
-    digits = b"".join(raw.split())  # any whitespace is ignored
+    if form == "raw":
+        return raw, None
+    decoded = decode_text_dump(raw)
+    if decoded is not None:
+        return decoded
+    if form == "hex":
+        raise UsageError(
+            "--hex: the input is not hex digits (whitespace ignored), an xxd dump or a "
+            "hexdump -C dump"
+        )
+    return raw, None
+
+
+def parse_size(text: str) -> int:
+    """A byte count: ``1048576``, ``1_048_576``, ``64MiB``, ``64 MiB``, ``1KiB``, ``16B``.
+
+    IEC suffixes only (KiB, MiB, GiB, TiB: powers of 1024; any case).  ``K``,
+    ``M``, ``KB``, ``MB``, ... are refused as ambiguous (1000 or 1024?).
+    """
+    match = re.fullmatch(r"\s*(\d[\d_]*)\s*([A-Za-z]*)\s*", text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a size (e.g. 1048576, 64KiB, 16MiB)")
+    number = int(match[1])
+    unit = match[2].lower()
+    scales = {"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+    if unit in scales:
+        return number * scales[unit]
+    if unit.rstrip("b") in ("k", "m", "g", "t"):
+        iec = unit[0].upper() + "iB"
+        raise ValueError(
+            f"{text!r} is ambiguous: write {number}{iec} (powers of 1024) or the number of bytes"
+        )
+    raise ValueError(f"{text!r}: unknown unit {match[2]!r} (use B, KiB, MiB, GiB or TiB)")
+
+
+def _size_option(text: str) -> int:
     try:
-        return bytes.fromhex(digits.decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
-        raise UsageError("--hex: the input is not hex digits (whitespace ignored)") from None
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _preview_option(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -376,10 +600,22 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the capture ('-' or nothing: standard input)",
     )
-    parser.add_argument(
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument(
         "--hex",
-        action="store_true",
-        help="the input is hex text (whitespace ignored), not raw bytes",
+        dest="form",
+        action="store_const",
+        const="hex",
+        default="auto",
+        help="the input is text: hex digits (whitespace ignored), an xxd dump or a "
+        "hexdump -C dump (default: detected)",
+    )
+    form.add_argument(
+        "--raw",
+        dest="form",
+        action="store_const",
+        const="raw",
+        help="the input is raw bytes, even if it looks like hex text",
     )
     role = parser.add_mutually_exclusive_group()
     role.add_argument(
@@ -398,14 +634,15 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-message-size",
-        type=int,
+        type=_size_option,
         default=NO_LIMIT,
-        metavar="N",
-        help="receiver's message size limit in bytes (default: none)",
+        metavar="SIZE",
+        help="receiver's message size limit: bytes, or with KiB, MiB, GiB (e.g. 64MiB; "
+        "default: none)",
     )
     parser.add_argument(
         "--preview",
-        type=int,
+        type=_preview_option,
         default=DEFAULT_PREVIEW,
         metavar="N",
         help="characters of text shown (half as many bytes of binary, in hex; default %(default)s)",
@@ -414,12 +651,14 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 DESCRIPTION = (
-    "Print the frames of a captured WebSocket byte stream (what one endpoint sent after "
-    "the opening handshake), one line each: offset, FIN/RSV bits, opcode, mask key, "
-    "length and a payload preview; then the verdict of a strict receiver: the byte "
-    "offset of the first violation and the close code it sends. Without --client or "
-    "--server, the sender is guessed from the first frame's MASK bit. Exit status: 0 "
-    "clean, 1 violation or truncated frame, 2 usage error."
+    "Print the frames of a captured WebSocket byte stream (what one endpoint sent), one "
+    "line each: offset, FIN/RSV bits, opcode, mask key, length and a payload preview; "
+    "then the verdict of a strict receiver: the byte offset of the first violation and "
+    "the close code it sends. The input is raw bytes, or text (hex digits, an xxd dump, "
+    "a hexdump -C dump), detected. An HTTP opening handshake at its start is skipped. "
+    "Without --client or --server, the sender is guessed from the handshake, else from "
+    "the first frame's MASK bit. Exit status: 0 clean, 1 violation or truncated frame, "
+    "2 usage error."
 )
 
 
@@ -436,17 +675,17 @@ def add_subcommand(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``decode`` with parsed arguments; the exit status."""
-    if args.preview < 1 or args.max_message_size < 0:
-        print("error: --preview must be >= 1 and --max-message-size >= 0", file=sys.stderr)
-        return 2
     try:
-        data = read_capture(args.file, args.hex)
+        data, form = read_capture(args.file, args.form)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     capture = inspect_stream(
         data, client=args.client, max_message_size=args.max_message_size, preview=args.preview
     )
+    if form is not None:
+        how = "" if args.form == "hex" else " (detected; --raw reads the bytes as they are)"
+        print(f"read {form}{how}")
     print(format_report(capture, args.preview))
     return 0 if capture.clean else 1
 
