@@ -1,7 +1,8 @@
 """The command line: ``python -m wsfast``, ``info``, ``bench`` and the ``wsfast`` script.
 
-Run in a subprocess, as a user would (``-I``: the installed package, not the
-source tree).  Timings are never asserted, only that they exist and are positive.
+Run in a subprocess, as a user would, on the wsfast this suite tests (see
+``WSFAST``); the ``wsfast`` script as installed.  Timings are never asserted,
+only that they exist and are positive.
 """
 
 from __future__ import annotations
@@ -19,10 +20,23 @@ import wsfast
 from wsfast import _codec, _env
 
 
+#: ``python -m wsfast`` for the wsfast this suite tests, wherever it was imported
+#: from (``-I`` keeps the working directory off ``sys.path``; the tested
+#: package's folder goes first), so in-process and command-line facts agree.
+WSFAST = [
+    sys.executable,
+    "-I",
+    "-c",
+    f"import runpy, sys; sys.path.insert(0, {str(Path(wsfast.__file__).resolve().parents[1])!r}); "
+    "runpy.run_module('wsfast', run_name='__main__', alter_sys=True)",
+]
+
+
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``python -I -m wsfast ARGS`` in the test's environment; fails on a non-zero exit."""
+    """``python -m wsfast ARGS`` (see WSFAST) in the test's environment; fails on a
+    non-zero exit."""
     proc = subprocess.run(
-        [sys.executable, "-I", "-m", "wsfast", *args],
+        [*WSFAST, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -63,7 +77,7 @@ def test_bare_command_prints_help() -> None:
 
 def test_unknown_command_is_a_usage_error() -> None:
     proc = subprocess.run(
-        [sys.executable, "-I", "-m", "wsfast", "nonsense"],
+        [*WSFAST, "nonsense"],
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 2
@@ -149,7 +163,7 @@ def test_bench_json_to_stdout_keeps_tables_on_stderr() -> None:
 
 def test_bench_rejects_unknown_topic() -> None:
     proc = subprocess.run(
-        [sys.executable, "-I", "-m", "wsfast", "bench", "--only", "nonsense"],
+        [*WSFAST, "bench", "--only", "nonsense"],
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 2

@@ -257,10 +257,19 @@ def test_open_fragmented_message_is_clean() -> None:
 # --- the command line -------------------------------------------------------------------
 
 
+WSFAST = [
+    sys.executable,
+    "-I",
+    "-c",
+    f"import runpy, sys; sys.path.insert(0, {str(Path(wsfast.__file__).resolve().parents[1])!r}); "
+    "runpy.run_module('wsfast', run_name='__main__', alter_sys=True)",
+]
+
+
 def cli(*args: str, data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        # -I: the installed package, not the source tree in the working directory
-        [sys.executable, "-I", "-m", "wsfast", "decode", *args],
+        # -I: the working directory stays off sys.path; the tested package goes first
+        [*WSFAST, "decode", *args],
         input=data,
         capture_output=True,
         timeout=60,
