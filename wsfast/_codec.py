@@ -176,8 +176,8 @@ def diagnose(exc: ImportError) -> tuple[str, str | None]:
     if tree is None or has_compiled_modules(PACKAGE_DIR):
         return reason, None
     reason = (
-        f"wsfast was imported from the source tree {tree}, whose compiled modules are "
-        f"missing ({exc})"
+        f"wsfast was imported from {PACKAGE_DIR}, in the source tree {tree}, whose "
+        f"compiled modules are missing ({exc})"
     )
     built = [folder for folder in other_copies() if has_compiled_modules(folder)]
     if not built:
@@ -190,8 +190,8 @@ def diagnose(exc: ImportError) -> tuple[str, str | None]:
     )
     return (
         f"{reason}; {hint}",
-        f"wsfast was imported from the source tree {tree}, whose compiled modules are "
-        f"missing, so the pure-Python twin is active; {hint}",
+        f"wsfast was imported from {PACKAGE_DIR}, in the source tree {tree}, whose "
+        f"compiled modules are missing, so the pure-Python twin is active; {hint}",
     )
 
 
