@@ -61,7 +61,7 @@ def _run_child(twin, code: str, timeout: float = 120) -> subprocess.CompletedPro
 # --- defect 1: two threads feeding one decoder --------------------------------
 
 
-def _overlap(obj_call, big_call, seconds: float = 5.0) -> tuple[int, list[BaseException]]:
+def _overlap(obj_call, big_call, seconds: float = 60.0) -> tuple[int, list[BaseException]]:
     """Run big_call in a thread, over and over, while this thread calls
     obj_call; stop at the first RuntimeError seen here (or after `seconds`).
 

@@ -385,7 +385,9 @@ class FrameEncoder:
             return self._keys[pos : pos + 4]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        raise TypeError(f"cannot pickle {type(self).__name__!r} object (its mask keys must never repeat)")
+        raise TypeError(
+            f"cannot pickle {type(self).__name__!r} object (its mask keys must never repeat)"
+        )
 
     def encode(self, opcode: int, payload: Any, *, fin: bool = True, rsv1: bool = False) -> bytes:
         """A frame with any opcode, as it is: the low-level escape hatch (no
