@@ -28,6 +28,7 @@ from ._version import __version__
 from .deflate import PerMessageDeflate, parse_extensions
 from .errors import InvalidDataError, MessageTooBigError, ProtocolError, WebSocketError
 from .handshake import accept_key, check_accept, generate_key
+from .integrations import patch, patched, unpatch
 from .protocol import CloseCode, FrameHeader, Opcode, is_sendable_close_code
 
 __all__ = [
@@ -68,4 +69,8 @@ __all__ = [
     "check_accept",
     "PerMessageDeflate",
     "parse_extensions",
+    # drop-in acceleration of existing stacks
+    "patch",
+    "unpatch",
+    "patched",
 ]

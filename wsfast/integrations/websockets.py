@@ -1,0 +1,384 @@
+"""websockets: frames received and sent by the Sans-I/O layer go through wsfast.
+
+Supported: websockets 13.0 up to (not including) 18.0.  Tested with 13.1,
+14.2, 15.0.1, 16.0, 17.0.1 (whose own test suite CI runs patched) and 17.4.
+Through ``Protocol`` this covers websockets' asyncio, threading and trio
+connections and uvicorn's default ``--ws auto`` / ``websockets-sansio`` mode.
+
+Replaced (class attributes, so every module that imported the classes, and
+``ServerProtocol`` / ``ClientProtocol``, which reach ``parse`` through
+``super().parse()``, see the replacements):
+
+``websockets.protocol.Protocol.parse``
+    the generator that turns received bytes into frames.  websockets reads a
+    frame with ``Frame.parse`` over ``StreamReader.read_exact``: four
+    generator round trips, a slice and a ``del`` per header field.  Here one
+    ``wsfast.FrameDecoder.feed`` decodes every complete frame waiting in the
+    reader's buffer, and a frame of 64 KiB or more that is still arriving is
+    unmasked as its bytes come in instead of piling up in that buffer.  Each
+    frame then becomes websockets' own ``Frame`` and goes through what
+    websockets does next, in its order: the size limit of the message so far,
+    the extensions' ``decode`` (permessage-deflate stays websockets' own),
+    ``Frame.check`` and ``Protocol.recv_frame``.
+``websockets.frames.Frame.serialize``
+    websockets' checks and extensions, then ``wsfast.encode_frame`` for the
+    header, the masking key (drawn with ``secrets.token_bytes`` as before) and
+    the masked payload in one ``bytes``.
+
+What stays websockets' own code, so that events, exceptions, close codes and
+the reasons sent are the same byte for byte (the stack's own suite and
+``tests/test_integration_websockets.py`` check it):
+
+- A frame the fast path does not take as it is -- a header wsfast rejects or
+  that is cut short after its second byte, a length over the current limit,
+  a stream that ends inside a frame -- is read by websockets' ``Frame.parse``
+  from the same buffered bytes.  It raises what it always raises, at the same
+  byte, or reads what wsfast alone would refuse (a length written in more
+  bytes than needed), and the fast path takes over again at the next frame.
+- Every exception, from that reader, an extension, ``Frame.check`` or
+  ``recv_frame``, is handed to websockets' original ``parse``, whose handlers
+  pick the close code and reason and fail the connection.
+- If ``Frame.parse`` is replaced (a test double, a subclass hook), every
+  frame goes through the replacement.
+
+Observable differences: on the client side websockets' reader gives
+``Frame.data`` of unmasked frames as a ``bytearray``, here it is ``bytes``
+(websockets' message assemblers take both and make ``bytes``); and a test that
+mocks ``struct.unpack`` to break websockets' header reader no longer reaches it.
+
+With only wsfast's pure-Python twin available, ``targets()`` declines: then
+websockets' own code (with its C ``apply_mask``) is faster.  The legacy
+protocol (``websockets.legacy``, uvicorn ``--ws websockets``) keeps its
+receive path: it awaits each header field from an asyncio stream, so a
+decoder swap does not fit it, and swapping its mask function gains nothing.
+Its send path goes through ``Frame.serialize`` and so is accelerated.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Callable, Generator
+from typing import Any
+
+import wsfast
+from wsfast.errors import WebSocketError
+
+__all__ = ["STACK", "DISTRIBUTION", "SUPPORTED", "targets", "describe"]
+
+STACK = "websockets"
+DISTRIBUTION = "websockets"
+SUPPORTED = ((13, 0), (18, 0))
+
+#: The codec the replacement runs on (a test seam: the tests swap in each twin).
+_CODEC: Any = wsfast
+
+
+def _size_limit_16(protocol: Any) -> int | None:
+    """websockets >= 16: the payload limit of the next frame."""
+    max_size: int | None = None
+    if protocol.max_message_size is not None:
+        if protocol.current_size is None:
+            max_size = protocol.max_message_size
+        else:
+            max_size = protocol.max_message_size - protocol.current_size
+    if protocol.max_fragment_size is not None:
+        if max_size is None:
+            max_size = protocol.max_fragment_size
+        else:
+            max_size = min(max_size, protocol.max_fragment_size)
+    return max_size
+
+
+def _size_bound_16(protocol: Any) -> int | None:
+    """websockets >= 16: no frame of the connection may be larger than this."""
+    limits = [n for n in (protocol.max_message_size, protocol.max_fragment_size) if n is not None]
+    return min(limits) if limits else None
+
+
+def _size_limit_13(protocol: Any) -> int | None:
+    """websockets 13-15: the payload limit of the next frame."""
+    if protocol.max_size is None:
+        return None
+    if protocol.cur_size is None:
+        return protocol.max_size  # type: ignore[no-any-return]
+    return protocol.max_size - protocol.cur_size  # type: ignore[no-any-return]
+
+
+def _size_bound_13(protocol: Any) -> int | None:
+    """websockets 13-15: no frame of the connection may be larger than this."""
+    return protocol.max_size  # type: ignore[no-any-return]
+
+
+#: A frame whose payload is at least this big and has not fully arrived is
+#: unmasked as its bytes arrive (the payload is written once, straight into
+#: its final ``bytes``), instead of waiting for all of it in the reader's buffer.
+_STREAM_FROM = 1 << 16
+
+
+def _make_parse(codec: Any) -> Callable[[Any], Generator[None, None, None]]:
+    """Build the replacement of ``Protocol.parse`` running on ``codec``."""
+    from websockets.frames import Frame, Opcode
+    from websockets.protocol import SERVER, Protocol
+    from websockets.streams import StreamReader
+
+    original_parse = vars(Protocol)["parse"]
+    frame_parse = vars(Frame).get("parse")
+    if getattr(getattr(frame_parse, "__func__", None), "__module__", None) != Frame.__module__:
+        frame_parse = None  # replaced already: honour the replacement for every frame
+    FrameDecoder = codec.FrameDecoder
+    parse_header = codec.parse_header
+    opcodes: list[Any] = [None] * 16
+    for op in Opcode:
+        opcodes[op] = op
+
+    def fail(self: Any, exc: Exception) -> Generator[None, None, None]:
+        """Let websockets' own ``parse`` handle ``exc`` as if its reader had raised it.
+
+        Its handlers choose the close code and reason, fail the connection and
+        keep ``exc`` as ``parser_exc``.  The original generator is started over
+        an empty reader, so it waits at its first ``at_eof()``, inside its
+        ``try``; the exception is thrown in there.
+        """
+        handler = original_parse(self)
+        reader = self.reader
+        self.reader = StreamReader()
+        try:
+            next(handler)
+        finally:
+            self.reader = reader
+        handler.throw(exc)
+        # Like websockets' parse(): it stops after an error and must not step again.
+        yield
+        next(handler)  # raises websockets' own AssertionError
+
+    def read_one(self: Any, mask: bool, max_size: int | None) -> Generator[None, None, bool]:
+        """Read and process one frame with websockets' own reader; False after a failure."""
+        try:
+            frame = yield from Frame.parse(
+                self.reader.read_exact, mask=mask, max_size=max_size, extensions=self.extensions
+            )
+            if self.debug:
+                self.logger.debug("< %s", frame)
+            self.recv_frame(frame)
+        except Exception as exc:
+            yield from fail(self, exc)
+            return False
+        return True
+
+    def deliver(self: Any, item: Any, max_size: int | None) -> None:
+        """What websockets does with a frame once read: extensions, check, recv_frame."""
+        frame = Frame(opcodes[item.opcode], item.payload, item.fin, item.rsv1, item.rsv2, item.rsv3)
+        extensions = self.extensions
+        if extensions:
+            for extension in reversed(extensions):
+                frame = extension.decode(frame, max_size=max_size)
+            frame.check()
+        elif item.rsv1 or item.rsv2 or item.rsv3:
+            frame.check()  # raises websockets' "reserved bits must be 0"
+        # Otherwise check() has nothing left to find: the decoder has already
+        # refused control frames that are fragmented or over 125 bytes.
+        if self.debug:
+            self.logger.debug("< %s", frame)
+        self.recv_frame(frame)
+
+    def parse(self: Any) -> Generator[None, None, None]:
+        """Parse incoming data into frames, through wsfast (see the module's docstring)."""
+        new_limits = hasattr(self, "max_fragment_size")  # websockets >= 16
+        size_limit = _size_limit_16 if new_limits else _size_limit_13
+        size_bound = _size_bound_16 if new_limits else _size_bound_13
+        mask = self.side is SERVER  # frames from a client are masked
+        overhead = 4 if mask else 0  # the masking key
+        decoder = None  # kept between batches while it holds no partial frame
+        while True:
+            reader = self.reader
+            buf = reader.buffer
+            if not buf:
+                if reader.eof:
+                    # The stream ended between two frames: websockets reports it.
+                    yield from original_parse(self)
+                    return
+                yield
+                continue
+            if vars(Frame).get("parse") is not frame_parse:
+                # Frame.parse was replaced: honour it for every frame.
+                if not (yield from read_one(self, mask, size_limit(self))):
+                    return
+                continue
+
+            # 1. Every complete frame at the head of the buffer, in one feed.
+            if decoder is None:
+                decoder = FrameDecoder(
+                    client=not mask, max_frame_size=size_bound(self),
+                    allow_rsv1=True, allow_rsv2=True, allow_rsv3=True,
+                )
+            try:
+                frames = decoder.feed(buf)
+                slow = False
+            except WebSocketError as exc:
+                frames = exc.decoded
+                slow = True  # at the first frame not returned
+            fed = len(buf)
+            used = 0  # wire bytes of the frames processed, deleted from buf after
+            # The size limit changes only inside a fragmented message.
+            max_size = size_limit(self)
+            for item in frames:
+                length = len(item.payload)
+                if max_size is not None and length > max_size:
+                    slow = True  # websockets' reader raises its own PayloadTooBig
+                    break
+                # wsfast accepts only the shortest length encoding.
+                used += length + overhead + (2 if length < 126 else 4 if length < 65536 else 10)
+                try:
+                    deliver(self, item, max_size)
+                except Exception as exc:
+                    del buf[:used]
+                    yield from fail(self, exc)
+                    return
+                if len(buf) != fed:
+                    break  # recv_frame() put discard() in charge: it emptied buf
+                if not item.fin or item.opcode == 0:
+                    max_size = size_limit(self)  # a fragment: the message grew
+            if len(buf) != fed:
+                decoder = None
+                continue
+            del buf[:used]
+            if used == fed and not slow:
+                continue  # every byte fed made a frame: the decoder holds nothing
+            decoder = None  # it holds bytes of a frame it did not return
+            if slow:
+                # 2. A frame the fast path does not take as it is.
+                if not (yield from read_one(self, mask, size_limit(self))):
+                    return
+                continue
+
+            # 3. An incomplete frame is at the head of the buffer.  Check what
+            # its header already shows, as websockets' reader would.
+            max_size = size_limit(self)
+            try:
+                header = parse_header(buf)
+            except WebSocketError:
+                header = None  # websockets' reader decides (it may accept it)
+            else:
+                if header is None and len(buf) == 1 and not reader.eof:
+                    yield  # websockets' reader too waits for the second byte
+                    continue
+                # From the second byte on, websockets' reader checks the
+                # masking and then the length as soon as each has arrived:
+                # with a header cut short, that reader takes this frame.
+            if (
+                header is None
+                or reader.eof
+                or header.masked != mask
+                or (max_size is not None and header.payload_length > max_size)
+            ):
+                # websockets' reader raises its own error (or reads a frame
+                # whose length is encoded in more bytes than needed).
+                if not (yield from read_one(self, mask, max_size)):
+                    return
+                continue
+            need = header.header_length + header.payload_length
+            if header.payload_length < _STREAM_FROM:
+                while len(buf) < need and not reader.eof:
+                    yield
+                continue
+
+            # 4. A big frame: unmask its payload as the bytes arrive.
+            head = bytes(buf[: header.header_length])
+            stream = FrameDecoder(
+                client=not mask, max_frame_size=None,
+                allow_rsv1=True, allow_rsv2=True, allow_rsv3=True,
+            )
+            left = need
+            try:
+                while True:
+                    take = min(len(buf), left)
+                    done = stream.feed(buf if take == len(buf) else buf[:take])
+                    del buf[:take]
+                    left -= take
+                    if not left:
+                        break
+                    if reader.eof:
+                        # The stream ends inside the payload: let websockets'
+                        # reader see as many bytes as arrived, and report it.
+                        buf[:0] = head + bytes(need - left - len(head))
+                        yield from read_one(self, mask, max_size)
+                        return
+                    yield
+                (item,) = done
+                rest = len(buf)
+                deliver(self, item, max_size)
+            except Exception as exc:
+                yield from fail(self, exc)
+                return
+            if len(buf) != rest:
+                continue  # discard() is in charge (the loop waits for nothing)
+
+    parse.__qualname__ = "Protocol.parse"
+    parse.__doc__ = original_parse.__doc__
+    return parse
+
+def _make_serialize(codec: Any) -> Callable[..., bytes]:
+    """Build the replacement of ``Frame.serialize`` running on ``codec``."""
+    from websockets.frames import Frame
+
+    original_serialize = vars(Frame)["serialize"]
+    encode_frame = codec.encode_frame
+
+    def serialize(self: Any, *, mask: bool, extensions: Any = None) -> bytes:
+        """Serialize a WebSocket frame, through wsfast (websockets' checks and extensions)."""
+        self.check()
+        if extensions:
+            for extension in extensions:
+                self = extension.encode(self)
+        # Drawn as websockets draws it, so a test that fixes the key still can.
+        key = secrets.token_bytes(4) if mask else None
+        data = self.data
+        try:
+            return encode_frame(  # type: ignore[no-any-return]
+                self.opcode, data, fin=self.fin, rsv1=self.rsv1, rsv2=self.rsv2,
+                rsv3=self.rsv3, mask_key=key,
+            )
+        except BufferError:
+            if not mask:
+                # websockets writes an unmasked payload as it is: that refuses
+                # a non-contiguous buffer, with CPython's own error.
+                io.BytesIO().write(data)
+            # Its apply_mask reads any buffer, contiguous or not.
+            return encode_frame(  # type: ignore[no-any-return]
+                self.opcode, bytes(data), fin=self.fin, rsv1=self.rsv1, rsv2=self.rsv2,
+                rsv3=self.rsv3, mask_key=key,
+            )
+
+    serialize.__qualname__ = "Frame.serialize"
+    serialize.__doc__ = original_serialize.__doc__
+    return serialize
+
+
+def targets() -> list[tuple[object, str, object]]:
+    """Import websockets; the attributes the patch replaces, with their replacements."""
+    if _CODEC is wsfast and wsfast.IMPLEMENTATION != "c":
+        from . import Declined
+
+        raise Declined(
+            "only wsfast's pure-Python twin is available, and websockets' own parser "
+            "is faster than it (see bench/stacks.py)"
+        )
+    from websockets.frames import Frame
+    from websockets.protocol import Protocol
+
+    return [
+        (Protocol, "parse", _make_parse(_CODEC)),
+        (Frame, "serialize", _make_serialize(_CODEC)),
+    ]
+
+
+def describe() -> str:
+    """One line: what is now accelerated."""
+    import websockets.version
+
+    return (
+        f"websockets {websockets.version.version}: frame parsing of the Sans-I/O Protocol "
+        f"(asyncio, sync, trio connections; uvicorn websockets-sansio) and frame "
+        f"serialization on wsfast ({wsfast.IMPLEMENTATION} twin)"
+    )
