@@ -11,6 +11,8 @@ with no command it prints the help.
            copy / memcpy reference rows (see ``wsfast._bench``).
 ``decode`` list the frames of a captured byte stream and check it as a strict
            receiver would (see ``wsfast._inspect``).
+``run``    run a Python command (uvicorn, a script) with WebSocket stacks patched
+           to use wsfast, worker processes included (see ``wsfast.integrations._run``).
 """
 
 from __future__ import annotations
@@ -94,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     from wsfast import _inspect
 
     _inspect.add_subcommand(commands)  # `decode`: the frame inspector
+
+    from wsfast.integrations import _run
+
+    _run.add_subcommand(commands)  # `run`: a command with stacks patched
     return parser
 
 
