@@ -154,7 +154,10 @@ def transcript(side: Any, chunks: Sequence[bytes], *, max_size: int | None = 2**
         steps.append(Step(raised, events, protocol.data_to_send(), protocol.state))
 
     for chunk in chunks:
-        step(functools.partial(protocol.receive_data, chunk))
+        if callable(chunk):  # an action of the application between two reads
+            step(functools.partial(chunk, protocol))
+        else:
+            step(functools.partial(protocol.receive_data, chunk))
     if eof:
         step(protocol.receive_eof)
     size = getattr(protocol, "current_size", getattr(protocol, "cur_size", None))
@@ -349,14 +352,39 @@ def test_big_frames(codec: CountingCodec, name: str, side: Any, eof: bool) -> No
     compare(codec, side, [data], eof=eof, **kw)
 
 
+@pytest.mark.parametrize("kind", [bytearray, memoryview], ids=["bytearray", "memoryview"])
+def test_big_frames_other_buffers(codec: CountingCodec, kind: Any) -> None:
+    """receive_data() takes any bytes-like object, a big frame arriving or not."""
+    data = raw(BINARY, _big(200_000)) + raw(PING, b"p") + raw(TEXT, b"t" * 70_000)
+    compare(codec, SERVER, [kind(c) for c in chunked(data, 30_000)], eof=True)
+
+
+def test_application_acts_while_a_big_frame_arrives(codec: CountingCodec) -> None:
+    """The application closes, or fails the connection, in the middle of a big frame."""
+    from websockets.frames import CloseCode
+
+    data = raw(BINARY, _big(300_000)) + raw(TEXT, b"after")
+    pieces: list[Any] = chunked(data, 65536)
+
+    def close(protocol: Any) -> None:
+        protocol.send_close(CloseCode.GOING_AWAY, "bye")
+
+    def fail(protocol: Any) -> None:
+        protocol.fail(CloseCode.INTERNAL_ERROR, "oops")
+
+    for action in (close, fail):
+        for at in (1, 2, len(pieces) - 1):
+            compare(codec, SERVER, [*pieces[:at], action, *pieces[at:]], eof=True)
+
+
 def test_big_frame_is_not_gathered_in_the_reader(codec: CountingCodec) -> None:
-    """A big frame's payload leaves the reader's buffer as it arrives."""
+    """A big frame's payload never piles up in the reader's buffer."""
     wsfast.patch("websockets")
     protocol = Protocol(SERVER, max_size=None)
     data = raw(BINARY, _big(1 << 20))
     for chunk in chunked(data, 65536)[:-1]:
         protocol.receive_data(chunk)
-        assert len(protocol.reader.buffer) < 65536
+        assert len(protocol.reader.buffer) == 0
     protocol.receive_data(chunked(data, 65536)[-1])
     (frame,) = protocol.events_received()
     assert frame.data == _big(1 << 20)
@@ -519,12 +547,16 @@ def test_serialize_errors_match(codec: CountingCodec) -> None:
 
 
 def test_patch_describes_and_restores(codec: CountingCodec) -> None:
-    parse, serialize = vars(Protocol)["parse"], vars(Frame)["serialize"]
+    originals = [(Protocol, "parse"), (Protocol, "receive_data"), (Frame, "serialize")]
+    before = [vars(owner)[name] for owner, name in originals]
     description = wsfast.patch("websockets")["websockets"]
     assert description.startswith(f"websockets {websockets.version.version}:")
-    assert vars(Protocol)["parse"] is not parse and vars(Frame)["serialize"] is not serialize
+    for (owner, name), original in zip(originals, before, strict=True):
+        assert vars(owner)[name] is not original
+        assert vars(owner)[name].__module__ == "wsfast.integrations.websockets"
     wsfast.unpatch("websockets")
-    assert vars(Protocol)["parse"] is parse and vars(Frame)["serialize"] is serialize
+    for (owner, name), original in zip(originals, before, strict=True):
+        assert vars(owner)[name] is original
 
 
 def test_pure_twin_declines(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,10 @@ Replaced (class attributes, so every module that imported the classes, and
     websockets does next, in its order: the size limit of the message so far,
     the extensions' ``decode`` (permessage-deflate stays websockets' own),
     ``Frame.check`` and ``Protocol.recv_frame``.
+``websockets.protocol.Protocol.receive_data`` (and a class attribute ``_wsfast_stream``)
+    websockets' own, except while the parser waits for the rest of such a
+    big frame with nothing else buffered: then the bytes go straight to its
+    decoder, skipping a copy into the reader's buffer.
 ``websockets.frames.Frame.serialize``
     websockets' checks and extensions, then ``wsfast.encode_frame`` for the
     header, the masking key (drawn with ``secrets.token_bytes`` as before) and
@@ -116,6 +120,55 @@ def _size_bound_13(protocol: Any) -> int | None:
 _STREAM_FROM = 1 << 16
 
 
+class _Stream:
+    """A big frame whose payload is arriving (see ``parse``, step 4)."""
+
+    __slots__ = ("parser", "decoder", "left", "done")
+
+    def __init__(self, parser: Any, decoder: Any, left: int) -> None:
+        self.parser = parser  # the generator that reads the frame
+        self.decoder = decoder
+        self.left = left  # wire bytes of the frame still to come
+        self.done: list[Any] = []  # the frame, once complete
+
+
+def _make_receive_data() -> Callable[[Any, Any], None]:
+    """Build the replacement of ``Protocol.receive_data``."""
+    from websockets.protocol import Protocol
+
+    original_receive_data = vars(Protocol)["receive_data"]
+
+    def receive_data(self: Any, data: Any) -> None:
+        """Receive data from the network (wsfast: a big frame skips the reader's buffer)."""
+        stream = self._wsfast_stream
+        reader = self.reader
+        if (
+            stream is None
+            or stream.parser is not self.parser
+            or reader.eof
+            or reader.buffer
+            or type(data) not in (bytes, bytearray)
+        ):
+            original_receive_data(self, data)
+            return
+        # The parser is waiting for the rest of a big frame, and nothing else
+        # is buffered: its payload bytes go to its decoder, the rest (the
+        # frames after it) to the reader, as websockets would put them.
+        left = stream.left
+        if len(data) <= left:
+            stream.done = stream.decoder.feed(data)
+            stream.left = left - len(data)
+        else:
+            stream.done = stream.decoder.feed(data[:left])
+            stream.left = 0
+            reader.feed_data(data[left:])
+        next(self.parser)
+
+    receive_data.__qualname__ = "Protocol.receive_data"
+    receive_data.__doc__ = original_receive_data.__doc__
+    return receive_data
+
+
 def _make_parse(codec: Any) -> Callable[[Any], Generator[None, None, None]]:
     """Build the replacement of ``Protocol.parse`` running on ``codec``."""
     from websockets.frames import Frame, Opcode
@@ -126,6 +179,7 @@ def _make_parse(codec: Any) -> Callable[[Any], Generator[None, None, None]]:
     frame_parse = vars(Frame).get("parse")
     if getattr(getattr(frame_parse, "__func__", None), "__module__", None) != Frame.__module__:
         frame_parse = None  # replaced already: honour the replacement for every frame
+    frame_dict = vars(Frame)  # a live view of the class's attributes
     FrameDecoder = codec.FrameDecoder
     parse_header = codec.parse_header
     opcodes: list[Any] = [None] * 16
@@ -182,6 +236,74 @@ def _make_parse(codec: Any) -> Callable[[Any], Generator[None, None, None]]:
             self.logger.debug("< %s", frame)
         self.recv_frame(frame)
 
+    def incomplete(
+        self: Any, reader: Any, mask: bool, max_size: int | None
+    ) -> Generator[None, None, bool]:
+        """A frame that has not fully arrived is at the head of the buffer.
+
+        Check what its header already shows, as websockets' reader would, and
+        wait for the rest; False once the connection has failed.
+        """
+        buf = reader.buffer
+        try:
+            header = parse_header(buf)
+        except WebSocketError:
+            header = None  # websockets' reader decides (it may accept it)
+        else:
+            if header is None and len(buf) == 1 and not reader.eof:
+                yield  # websockets' reader too waits for the second byte
+                return True
+            # From the second byte on, websockets' reader checks the masking
+            # and then the length as soon as each has arrived: with a header
+            # cut short, that reader takes this frame.
+        if (
+            header is None
+            or reader.eof
+            or header.masked != mask
+            or (max_size is not None and header.payload_length > max_size)
+        ):
+            # websockets' reader raises its own error (or reads a frame whose
+            # length is encoded in more bytes than needed).
+            return (yield from read_one(self, mask, max_size))
+        need = header.header_length + header.payload_length
+        if header.payload_length < _STREAM_FROM:
+            while len(buf) < need and not reader.eof:
+                yield
+            return True
+
+        # A big frame: unmask its payload as the bytes arrive; meanwhile
+        # receive_data() hands them over without the reader's buffer.
+        head = bytes(buf[: header.header_length])
+        stream = _Stream(self.parser, FrameDecoder(
+            client=not mask, max_frame_size=None,
+            allow_rsv1=True, allow_rsv2=True, allow_rsv3=True,
+        ), need)
+        try:
+            self._wsfast_stream = stream
+            try:
+                while True:
+                    take = min(len(buf), stream.left)
+                    if take:
+                        stream.done = stream.decoder.feed(buf if take == len(buf) else buf[:take])
+                        del buf[:take]
+                        stream.left -= take
+                    if not stream.left or reader.eof:
+                        break
+                    yield
+            finally:
+                self._wsfast_stream = None
+            if stream.left:
+                # The stream ends inside the payload: websockets' reader sees
+                # as many bytes as arrived, and reports it.
+                buf[:0] = head + bytes(need - stream.left - len(head))
+                return (yield from read_one(self, mask, max_size))
+            (item,) = stream.done
+            deliver(self, item, max_size)
+        except Exception as exc:
+            yield from fail(self, exc)
+            return False
+        return True
+
     def parse(self: Any) -> Generator[None, None, None]:
         """Parse incoming data into frames, through wsfast (see the module's docstring)."""
         new_limits = hasattr(self, "max_fragment_size")  # websockets >= 16
@@ -189,6 +311,7 @@ def _make_parse(codec: Any) -> Callable[[Any], Generator[None, None, None]]:
         size_bound = _size_bound_16 if new_limits else _size_bound_13
         mask = self.side is SERVER  # frames from a client are masked
         overhead = 4 if mask else 0  # the masking key
+        big_header = 10 + overhead  # header of a frame with a 64-bit length
         decoder = None  # kept between batches while it holds no partial frame
         while True:
             reader = self.reader
@@ -200,13 +323,23 @@ def _make_parse(codec: Any) -> Callable[[Any], Generator[None, None, None]]:
                     return
                 yield
                 continue
-            if vars(Frame).get("parse") is not frame_parse:
+            if frame_dict.get("parse") is not frame_parse:
                 # Frame.parse was replaced: honour it for every frame.
                 if not (yield from read_one(self, mask, size_limit(self))):
                     return
                 continue
+            if (
+                len(buf) > 1
+                and buf[1] & 0x7F == 127  # 64 KiB or more
+                and len(buf) < big_header + int.from_bytes(buf[2:10], "big")
+            ):
+                # A big frame that has not fully arrived: no batch to decode.
+                decoder = None
+                if not (yield from incomplete(self, reader, mask, size_limit(self))):
+                    return
+                continue
 
-            # 1. Every complete frame at the head of the buffer, in one feed.
+            # Every complete frame at the head of the buffer, in one feed.
             if decoder is None:
                 decoder = FrameDecoder(
                     client=not mask, max_frame_size=size_bound(self),
@@ -247,72 +380,11 @@ def _make_parse(codec: Any) -> Callable[[Any], Generator[None, None, None]]:
                 continue  # every byte fed made a frame: the decoder holds nothing
             decoder = None  # it holds bytes of a frame it did not return
             if slow:
-                # 2. A frame the fast path does not take as it is.
+                # A frame the fast path does not take as it is.
                 if not (yield from read_one(self, mask, size_limit(self))):
                     return
-                continue
-
-            # 3. An incomplete frame is at the head of the buffer.  Check what
-            # its header already shows, as websockets' reader would.
-            max_size = size_limit(self)
-            try:
-                header = parse_header(buf)
-            except WebSocketError:
-                header = None  # websockets' reader decides (it may accept it)
-            else:
-                if header is None and len(buf) == 1 and not reader.eof:
-                    yield  # websockets' reader too waits for the second byte
-                    continue
-                # From the second byte on, websockets' reader checks the
-                # masking and then the length as soon as each has arrived:
-                # with a header cut short, that reader takes this frame.
-            if (
-                header is None
-                or reader.eof
-                or header.masked != mask
-                or (max_size is not None and header.payload_length > max_size)
-            ):
-                # websockets' reader raises its own error (or reads a frame
-                # whose length is encoded in more bytes than needed).
-                if not (yield from read_one(self, mask, max_size)):
-                    return
-                continue
-            need = header.header_length + header.payload_length
-            if header.payload_length < _STREAM_FROM:
-                while len(buf) < need and not reader.eof:
-                    yield
-                continue
-
-            # 4. A big frame: unmask its payload as the bytes arrive.
-            head = bytes(buf[: header.header_length])
-            stream = FrameDecoder(
-                client=not mask, max_frame_size=None,
-                allow_rsv1=True, allow_rsv2=True, allow_rsv3=True,
-            )
-            left = need
-            try:
-                while True:
-                    take = min(len(buf), left)
-                    done = stream.feed(buf if take == len(buf) else buf[:take])
-                    del buf[:take]
-                    left -= take
-                    if not left:
-                        break
-                    if reader.eof:
-                        # The stream ends inside the payload: let websockets'
-                        # reader see as many bytes as arrived, and report it.
-                        buf[:0] = head + bytes(need - left - len(head))
-                        yield from read_one(self, mask, max_size)
-                        return
-                    yield
-                (item,) = done
-                rest = len(buf)
-                deliver(self, item, max_size)
-            except Exception as exc:
-                yield from fail(self, exc)
+            elif not (yield from incomplete(self, reader, mask, size_limit(self))):
                 return
-            if len(buf) != rest:
-                continue  # discard() is in charge (the loop waits for nothing)
 
     parse.__qualname__ = "Protocol.parse"
     parse.__doc__ = original_parse.__doc__
@@ -369,6 +441,9 @@ def targets() -> list[tuple[object, str, object]]:
 
     return [
         (Protocol, "parse", _make_parse(_CODEC)),
+        (Protocol, "receive_data", _make_receive_data()),
+        # No big frame arriving: what receive_data() reads on every call.
+        (Protocol, "_wsfast_stream", None),
         (Frame, "serialize", _make_serialize(_CODEC)),
     ]
 
@@ -382,3 +457,82 @@ def describe() -> str:
         f"(asyncio, sync, trio connections; uvicorn websockets-sansio) and frame "
         f"serialization on wsfast ({wsfast.IMPLEMENTATION} twin)"
     )
+
+
+# --- benchmark workloads (bench/stacks.py) --------------------------------------------
+
+
+def workloads() -> list[tuple[str, Callable[[], Callable[[], object]]]]:
+    """What ``bench/stacks.py`` times, patched and not: ``(name, setup)`` pairs.
+
+    ``setup()`` makes a websockets ``Protocol`` under the current patch state
+    and returns the callable to time, which drives exactly what ``targets()``
+    replaces: ``Protocol.receive_data`` + ``events_received`` (the parser) or
+    ``send_text`` + ``data_to_send`` (``Frame.serialize``).
+    """
+    from websockets.extensions.permessage_deflate import PerMessageDeflate
+    from websockets.protocol import CLIENT, SERVER, Protocol
+
+    read = 1 << 16  # bytes per receive_data call, as a socket read would give them
+
+    def client_bytes(messages: list[tuple[str, bytes]], deflate: bool = False) -> bytes:
+        sender = Protocol(CLIENT)
+        if deflate:
+            sender.extensions = [PerMessageDeflate(False, False, 15, 15)]
+        for kind, data in messages:
+            if kind == "text":
+                sender.send_text(data)
+            else:
+                sender.send_binary(data)
+        return b"".join(sender.data_to_send())
+
+    Setup = Callable[[], Callable[[], object]]
+
+    def receive(stream: bytes, chunk: int, deflate: bool = False) -> Setup:
+        pieces = [stream[i : i + chunk] for i in range(0, len(stream), chunk)]
+
+        def setup() -> Callable[[], object]:
+            protocol = Protocol(SERVER, max_size=None)
+            if deflate:
+                protocol.extensions = [PerMessageDeflate(False, False, 15, 15)]
+
+            def run() -> object:
+                events = 0
+                for piece in pieces:
+                    protocol.receive_data(piece)
+                    events += len(protocol.events_received())
+                return events
+
+            return run
+
+        return setup
+
+    def send(n: int, data: bytes) -> Setup:
+        def setup() -> Callable[[], object]:
+            protocol = Protocol(CLIENT)
+
+            def run() -> object:
+                for _ in range(n):
+                    protocol.send_text(data)
+                    protocol.data_to_send()
+                return n
+
+            return run
+
+        return setup
+
+    small = client_bytes([("text", b"x" * 16)] * 10_000)
+    medium = client_bytes([("text", b"y" * 125)] * 10_000)
+    mib = client_bytes([("binary", bytes(range(256)) * 4096)])
+    text16 = client_bytes([("text", b"wsfast text " * (16 * 1024 * 1024 // 12) + b"....")])
+    deflated = client_bytes([("text", b"z" * 16)] * 10_000, deflate=True)
+    return [
+        ("receive 10k x 16 B text, 64 KiB reads", receive(small, read)),
+        ("receive 10k x 125 B text, 64 KiB reads", receive(medium, read)),
+        ("receive 10k x 16 B text, one read per frame", receive(small, len(small) // 10_000)),
+        ("receive 1 MiB binary, 64 KiB reads", receive(mib, read)),
+        ("receive 16 MiB text, 64 KiB reads", receive(text16, read)),
+        ("receive 10k x 16 B text, permessage-deflate", receive(deflated, read, deflate=True)),
+        ("send 10k x 16 B text as a client", send(10_000, b"x" * 16)),
+        ("send 10k x 125 B text as a client", send(10_000, b"y" * 125)),
+    ]
