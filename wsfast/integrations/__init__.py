@@ -10,6 +10,10 @@ knows about that stack and exposes:
 ``targets()``     imports the stack; every ``(owner, attribute name, replacement)`` to install
 ``describe()``    one line: what is now accelerated
 
+and, optionally, ``workloads()``: ``(name, setup)`` pairs that ``bench/stacks.py``
+times with the stack patched and not, each driving the objects ``targets()``
+replaces (``setup()`` returns the callable to time).
+
 ``targets()`` may raise ``Declined(reason)`` when patching would not help here
 (e.g. only wsfast's pure-Python twin is available and the stack's own code is
 faster): the stack is then left untouched, with a ``RuntimeWarning`` giving the
