@@ -10,6 +10,8 @@
 #   uvicorn     uvicorn==0.54.0, tests/protocols/test_websocket.py from its sdist (both
 #               its websockets and its wsproto paths).  Patched: websockets, wsproto.
 #   wsproto     wsproto==1.3.2, tests/ from its sdist.  Patched: wsproto.
+#   runner      tests/test_run.py with uvicorn installed: python -m wsfast run with a
+#               real uvicorn --workers 2 on loopback (skipped where uvicorn is absent).
 #   versions    tests/test_integration_websockets.py (compiled twin) against every
 #               websockets release line the integration supports (13.1, 14.2, 15.0.1,
 #               16.0, the newest).
@@ -189,6 +191,17 @@ if wanted wsproto; then
         run_suite "wsproto-$mode" "$patch" "$WORK/sdists/wsproto-$WSPROTO" -- tests
     done
     compare wsproto wsproto "$WORK/sdists/wsproto-$WSPROTO" -- tests
+fi
+
+if wanted runner; then
+    echo "=== runner: tests/test_run.py, uvicorn $UVICORN installed"
+    if (cd "$ROOT" && "$VPY" -I -m pytest -q -p no:cacheprovider -rs tests/test_run.py \
+            >"$WORK/runner.log" 2>&1) && ! grep -q "SKIPPED" "$WORK/runner.log"; then
+        RESULTS+=("runner: $(tail -1 "$WORK/runner.log")")
+    else
+        tail -30 "$WORK/runner.log"
+        RESULTS+=("runner: FAILED ($(tail -1 "$WORK/runner.log"))"); FAILED=1
+    fi
 fi
 
 if wanted versions; then

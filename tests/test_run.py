@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +22,10 @@ from typing import Any
 import pytest
 
 from wsfast.integrations import _run
+
+# The runner replaces itself with the command (exec) on POSIX; these tests also
+# stop servers by process group.  Elsewhere it is a subprocess, not tested here.
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX process handling")
 
 #: Prints, as JSON, what a process sees: its pid, patched(), and websockets' parser.
 REPORT = """
@@ -98,9 +103,10 @@ def test_spawned_children_are_patched(tmp_path: Path) -> None:
     for report in (parent, child):
         assert "websockets" in report["patched"]
         assert report["parse"] == "wsfast.integrations.websockets"
-    # -v: each process said what it patched.
-    said = {line.split("]")[0] for line in done.stderr.splitlines() if ": websockets: " in line}
-    assert said == {f"wsfast[{parent['pid']}", f"wsfast[{child['pid']}"}
+    # -v: each process said what it patched (multiprocessing's resource
+    # tracker, a Python process too, may also have).
+    said = {int(pid) for pid in re.findall(r"wsfast\[(\d+)\]: websockets: ", done.stderr)}
+    assert {parent["pid"], child["pid"]} <= said
 
 
 def test_unpatched_without_the_runner(tmp_path: Path) -> None:

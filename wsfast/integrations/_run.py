@@ -91,8 +91,11 @@ def apply_from_environment(environ: Any = None) -> dict[str, str]:
         return {}
     result = patch() if names is None else patch(*names)
     if env.get("WSFAST_PATCH_VERBOSE", "").strip().lower() in ON:
-        for stack, description in result.items():
-            print(f"wsfast[{os.getpid()}]: {stack}: {description}", file=sys.stderr)
+        # One write per line: the processes of a command share standard error.
+        sys.stderr.write("".join(
+            f"wsfast[{os.getpid()}]: {stack}: {description}\n"
+            for stack, description in result.items()))
+        sys.stderr.flush()
     return result
 
 
