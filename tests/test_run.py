@@ -21,11 +21,18 @@ from typing import Any
 
 import pytest
 
+import wsfast
 from wsfast.integrations import _run
 
 # The runner replaces itself with the command (exec) on POSIX; these tests also
 # stop servers by process group.  Elsewhere it is a subprocess, not tested here.
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX process handling")
+
+#: websockets is patched on the compiled twin only (with the pure twin its own
+#: code is faster and patch() declines); the subprocesses inherit the choice.
+needs_patch = pytest.mark.skipif(
+    wsfast.IMPLEMENTATION != "c", reason="patch('websockets') declines with the pure twin"
+)
 
 #: Prints, as JSON, what a process sees: its pid, patched(), and websockets' parser.
 REPORT = """
@@ -80,6 +87,7 @@ def _reports(stdout: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
+@needs_patch
 def test_module_and_script_are_patched(tmp_path: Path) -> None:
     pytest.importorskip("websockets")
     (tmp_path / "report_mod.py").write_text(REPORT)
@@ -92,6 +100,7 @@ def test_module_and_script_are_patched(tmp_path: Path) -> None:
         assert not report["path_has_startup"]  # the startup directory stepped aside
 
 
+@needs_patch
 def test_spawned_children_are_patched(tmp_path: Path) -> None:
     pytest.importorskip("websockets")
     script = tmp_path / "spawning.py"
@@ -130,6 +139,7 @@ def test_wsfast_patch_off(tmp_path: Path, value: str) -> None:
     assert _reports(done.stdout)[0]["patched"] == []
 
 
+@needs_patch
 def test_environment_switch_by_hand(tmp_path: Path) -> None:
     """What the runner sets up, set by hand (for commands that cannot be wrapped)."""
     pytest.importorskip("websockets")
@@ -225,6 +235,7 @@ def _free_port() -> int:
         return port
 
 
+@needs_patch
 @pytest.mark.slow
 def test_uvicorn_workers_are_patched(tmp_path: Path) -> None:
     pytest.importorskip("uvicorn")
@@ -233,12 +244,15 @@ def test_uvicorn_workers_are_patched(tmp_path: Path) -> None:
 
     (tmp_path / "echo_app.py").write_text(textwrap.dedent(APP))
     port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "wsfast", "run", "-m", "uvicorn", "echo_app:app",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"],
-        cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log = tmp_path / "server.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "wsfast", "run", "-m", "uvicorn", "echo_app:app",
+             "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
+             "--log-level", "warning"],
+            cwd=tmp_path, env=_env(), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 60
         reports: list[dict[str, Any]] = []
@@ -255,7 +269,7 @@ def test_uvicorn_workers_are_patched(tmp_path: Path) -> None:
                 if server.poll() is not None:
                     break
                 time.sleep(0.2)
-        assert reports, server.communicate(timeout=10)[0] if server.poll() is not None else ""
+        assert reports, log.read_text(errors="replace")
         for report in reports:
             assert report["pid"] != server.pid  # a worker answered, not the supervisor
             assert report["patched"] == ["websockets"] or "websockets" in report["patched"]
