@@ -101,8 +101,8 @@ def bench_stack(stack: str, rounds: int, repeat: int) -> list[dict[str, Any]]:
         ratios = sorted(b / a for b, a in zip(before, after, strict=True))
         rows.append({
             "stack": stack, "workload": name,
-            "unpatched_ms": statistics.median(before) * 1e3,
-            "patched_ms": statistics.median(after) * 1e3,
+            "unit": "ms", "unpatched": statistics.median(before) * 1e3,
+            "patched": statistics.median(after) * 1e3,
             "ratio": statistics.median(ratios), "ratio_min": ratios[0], "ratio_max": ratios[-1],
         })
     return rows
@@ -191,23 +191,25 @@ def bench_uvicorn(rounds: int, trips: int, size: int) -> list[dict[str, Any]]:
             print(f"  uvicorn round {r + 1}/{rounds} done", file=sys.stderr)
     ratios = sorted(b / a for b, a in zip(cpu["unpatched"], cpu["patched"], strict=True))
     return [{
-        "stack": "uvicorn", "workload": f"echo {size} B text, server CPU per round trip (us)",
-        "unpatched_ms": statistics.median(cpu["unpatched"]) * 1e6,
-        "patched_ms": statistics.median(cpu["patched"]) * 1e6,
+        "stack": "uvicorn", "workload": f"echo {size} B text, server CPU per round trip",
+        "unit": "us", "unpatched": statistics.median(cpu["unpatched"]) * 1e6,
+        "patched": statistics.median(cpu["patched"]) * 1e6,
         "ratio": statistics.median(ratios), "ratio_min": ratios[0], "ratio_max": ratios[-1],
     }]
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table of the rows: times, and the ratio with its range."""
     width = max([len(r["workload"]) for r in rows] + [8])
-    lines = [f"| {'stack':<10} | {'workload':<{width}} | unpatched ms | patched ms | "
-             "patched / unpatched speed (range) |",
-             f"|{'-' * 12}|{'-' * (width + 2)}|-------------:|-----------:|"
-             f"---------------------------------:|"]
+    lines = [f"| {'stack':<10} | {'workload':<{width}} |     unpatched |       patched | "
+             "speed-up (range) |",
+             f"|{'-' * 12}|{'-' * (width + 2)}|--------------:|--------------:|"
+             f"-----------------:|"]
     for r in rows:
+        unit = r.get("unit", "ms")
         lines.append(
-            f"| {r['stack']:<10} | {r['workload']:<{width}} | {r['unpatched_ms']:12.2f} | "
-            f"{r['patched_ms']:10.2f} | {r['ratio']:6.2f}x ({r['ratio_min']:.2f}-"
+            f"| {r['stack']:<10} | {r['workload']:<{width}} | {r['unpatched']:10.2f} {unit} | "
+            f"{r['patched']:10.2f} {unit} | {r['ratio']:5.2f}x ({r['ratio_min']:.2f}-"
             f"{r['ratio_max']:.2f}) |")
     return "\n".join(lines)
 
