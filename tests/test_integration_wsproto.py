@@ -18,11 +18,14 @@ import contextlib
 import itertools
 import random
 import struct
+import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import wsfast
 from wsfast.integrations import wsproto as integration
@@ -31,6 +34,7 @@ wsproto = pytest.importorskip("wsproto")
 from wsproto import extensions as wpext  # noqa: E402
 from wsproto import frame_protocol as fp  # noqa: E402
 from wsproto.connection import Connection, ConnectionType  # noqa: E402
+from wsproto.events import Ping  # noqa: E402
 from wsproto.utilities import LocalProtocolError  # noqa: E402
 
 KEY = b"\x37\xfa\x21\x3d"
@@ -431,3 +435,291 @@ def test_same_frames_events_and_errors(twin: Any, case: Case) -> None:
     for (how, drain, _), want, have in zip(runs, expected, got, strict=True):
         assert have[0] == want[0], f"FrameProtocol differs, cut {how}, drain {drain}"
         assert have[1] == want[1], f"Connection differs, cut {how}, drain {drain}"
+
+
+# --- random streams -------------------------------------------------------------
+
+frame_specs = st.lists(
+    st.tuples(
+        st.sampled_from([TEXT, BINARY, CONT, PING, PONG, CLOSE, TEXT, BINARY, 3]),
+        st.one_of(
+            st.binary(max_size=40),
+            st.text(max_size=20).map(str.encode),
+            st.binary(min_size=120, max_size=300),
+        ),
+        st.booleans(),  # fin
+        st.sampled_from([0, 0, 0, 0, 4, 2]),  # RSV bits
+        st.booleans(),  # compress (permessage-deflate sessions only)
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    specs=frame_specs,
+    client=st.booleans(),
+    deflate=st.booleans(),
+    cuts=st.lists(st.integers(min_value=1, max_value=2000), max_size=6),
+    drain=st.sampled_from(["each", "end", "one"]),
+)
+def test_random_streams(
+    twin: Any, specs: list[Any], client: bool, deflate: bool, cuts: list[int], drain: str
+) -> None:
+    """Random frame sequences (valid or not), random cuts: the same results."""
+    deflater = Deflater()
+    stream = b""
+    for opcode, payload, fin, rsv, compress in specs:
+        if deflate and compress and opcode in (TEXT, BINARY):
+            payload, rsv = deflater.message(payload), rsv | 4
+        stream += frame(opcode, payload, fin=fin, rsv=rsv, key=None if client else KEY)
+    points = sorted({c % len(stream) for c in cuts} - {0})
+    pieces = [stream[a:b] for a, b in itertools.pairwise([0, *points, len(stream)])]
+    extensions = (pmd_client() if client else pmd_server()) if deflate else list
+    case = Case("random", client, stream, extensions)
+    expected = run_both(case, pieces, drain)
+    with accelerated(twin):
+        got = run_both(case, pieces, drain)
+    assert got == expected
+
+
+# --- the patch itself --------------------------------------------------------------
+
+
+def test_targets_cover_every_binding_and_restore_by_identity(twin: Any) -> None:
+    """FrameProtocol is replaced wherever wsproto binds it, and put back as it was."""
+    from wsproto import connection
+
+    originals = {
+        (module.__name__, name): module.__dict__[name]
+        for module, name in [
+            (fp, "FrameProtocol"),
+            (connection, "FrameProtocol"),
+            (wpext, "FrameProtocol"),
+            (fp, "XorMaskerSimple"),
+        ]
+    }
+    with accelerated(twin) as protocol:
+        assert connection.FrameProtocol is protocol
+        assert wpext.FrameProtocol is protocol
+        assert issubclass(protocol, ORIGINALS["FrameProtocol"])
+        assert fp.XorMaskerSimple is not ORIGINALS["XorMaskerSimple"]
+        conn = Connection(ConnectionType.SERVER)
+        assert type(conn._proto) is protocol
+        assert isinstance(conn._proto, ORIGINALS["FrameProtocol"])
+    for (module_name, name), original in originals.items():
+        module = {m.__name__: m for m in (fp, connection, wpext)}[module_name]
+        assert module.__dict__[name] is original
+    assert type(Connection(ConnectionType.SERVER)._proto) is ORIGINALS["FrameProtocol"]
+    # Declared for the registry.
+    assert integration.STACK == "wsproto" and integration.DISTRIBUTION == "wsproto"
+    assert integration.SUPPORTED[0] <= tuple(map(int, wsproto.__version__.split(".")[:2]))
+    assert "wsproto" in integration.describe() and "\n" not in integration.describe()
+
+
+def _counting(obj: Any, name: str, counts: dict[str, int]) -> None:
+    """Count the calls of ``obj.name`` (an instance attribute shadows the method)."""
+    method = getattr(obj, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        counts[name] = counts.get(name, 0) + 1
+        return method(*args, **kwargs)
+
+    setattr(obj, name, counted)
+
+
+def _deflate_handshake() -> tuple[Any, Any]:
+    """A wsproto client and server after a handshake with permessage-deflate."""
+    from wsproto import WSConnection
+    from wsproto.events import AcceptConnection, Request
+
+    client = WSConnection(ConnectionType.CLIENT)
+    server = WSConnection(ConnectionType.SERVER)
+    server.receive_data(
+        client.send(Request(host="localhost", target="/", extensions=[wpext.PerMessageDeflate()]))
+    )
+    request = next(server.events())
+    assert isinstance(request, Request)
+    client.receive_data(server.send(AcceptConnection(extensions=[wpext.PerMessageDeflate()])))
+    assert isinstance(next(client.events()), AcceptConnection)
+    return client, server
+
+
+def test_deflate_negotiated_takes_the_accelerated_path(twin: Any) -> None:
+    """With permessage-deflate negotiated in a handshake, frames are decoded by
+    wsfast and run through wsproto's extension object, never wsproto's parser."""
+    from wsproto.events import BytesMessage, TextMessage
+
+    messages = [TextMessage("deflated ☃ " * 50), BytesMessage(bytes(range(256)) * 4)] * 5
+
+    def exchange() -> tuple[list[Any], list[Any], Any, Any]:
+        client, server = _deflate_handshake()
+        wire = b"".join(client.send(m) for m in messages)
+        counts: dict[str, int] = {}
+        proto = server.connection._proto
+        _counting(proto._frame_decoder, "process_buffer", counts)
+        if hasattr(proto, "_whole_extended"):
+            _counting(proto, "_whole_extended", counts)
+        server.receive_data(wire)
+        events = [describe(e) for e in server.events()]
+        replies = b"".join(server.send(m) for m in messages)
+        client.receive_data(replies)
+        return events, [describe(e) for e in client.events()], counts, proto
+
+    expected_server, expected_client, counts, proto = exchange()
+    assert counts == {"process_buffer": 11}  # unpatched: its own parser, 10 frames + 1
+    with accelerated(twin) as protocol:
+        got_server, got_client, counts, proto = exchange()
+    assert type(proto) is protocol
+    assert proto.extensions and proto.extensions[0].enabled()
+    assert counts == {"_whole_extended": 1}  # one feed, all ten frames, no fallback
+    assert got_server == expected_server
+    assert got_client == expected_client
+    assert got_server[0][0] == "TextMessage"
+
+
+def test_masker_interface(twin: Any) -> None:
+    """The replacement masker: wsproto's vector, key phase kept across calls,
+    wsproto's result type (bytearray since 1.3)."""
+    data = b"some very long data for masking by websocket"
+    with accelerated(twin):
+        masker = fp.XorMaskerSimple(b"1234")
+        assert masker.process(b"") == b""
+        pieces = [masker.process(data[i : i + 7]) for i in range(0, len(data), 7)]
+        whole = fp.XorMaskerSimple(bytearray(b"1234")).process(bytearray(data))
+    reference = ORIGINALS["XorMaskerSimple"](b"1234")
+    expected = reference.process(data)
+    assert b"".join(pieces) == whole == expected
+    assert expected == b"B]^Q\x11DVFH\x12_[_U\x13PPFR\x14W]A\x14\\S@_X\\T\x14SK\x13CTP@[RYV@"
+    assert type(whole) is type(expected)
+    assert {type(p) for p in pieces} == {type(expected)}
+
+
+def test_huge_frame_is_streamed_in_bounded_memory(twin: Any) -> None:
+    """A frame announcing 1 TiB arrives in 64 KiB pieces: each piece comes out as
+    it arrives (frame_finished=False) and nothing accumulates."""
+    piece = bytes(range(256)) * 256  # 64 KiB
+    key = KEY
+    header = frame(BINARY, b"", declared=1 << 40, key=key)
+    masked = wsfast.mask(piece, key)  # 64 KiB is a multiple of 4: the phase repeats
+    with accelerated(twin):
+        conn = Connection(ConnectionType.SERVER)
+        conn.receive_data(header)
+        assert list(conn.events()) == []
+        tracemalloc.start()
+        try:
+            for _ in range(256):  # 16 MiB
+                conn.receive_data(masked)
+                (event,) = conn.events()
+                assert event.data == piece
+                assert not event.frame_finished and not event.message_finished
+                del event
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 1 << 20, f"peak {peak} bytes while streaming 16 MiB"
+
+
+def test_received_bytes_are_copied(twin: Any) -> None:
+    """A bytearray the caller reuses after receive_data does not change what is
+    decoded (wsproto copies into its buffer too)."""
+    with accelerated(twin):
+        conn = Connection(ConnectionType.SERVER)
+        buf = bytearray(frame(TEXT, b"first", key=KEY) + frame(TEXT, b"seco", fin=False, key=KEY))
+        conn.receive_data(buf)
+        buf[:] = b"\x00" * len(buf)
+        conn.receive_data(memoryview(frame(CONT, b"nd", key=KEY)))
+        events = [(e.data, e.message_finished) for e in conn.events()]
+    assert events == [("first", True), ("seco", False), ("nd", True)]
+
+
+# --- sending --------------------------------------------------------------------------
+
+
+def _frames_on_wire(data: bytes) -> list[tuple[Any, ...]]:
+    """(fin, rsv1-3, opcode, length, masked, payload) of each frame, unmasked."""
+    out = []
+    pos = 0
+    while pos < len(data):
+        header = wsfast.parse_header(data, pos)
+        assert header is not None
+        pos += header.header_length
+        payload = data[pos : pos + header.payload_length]
+        pos += header.payload_length
+        if header.mask_key is not None:
+            payload = wsfast.mask(payload, header.mask_key)
+        fields = (header.fin, header.rsv1, header.rsv2, header.rsv3, int(header.opcode))
+        out.append((*fields, header.payload_length, header.masked, payload))
+    return out
+
+
+def _send_script() -> list[Any]:
+    from wsproto.events import BytesMessage, CloseConnection, Message, Ping, Pong, TextMessage
+
+    script: list[Any] = [
+        TextMessage("hello"),
+        TextMessage(""),
+        BytesMessage(b""),
+        BytesMessage(bytes(125)),
+        BytesMessage(bytearray(126)),
+        BytesMessage(memoryview(b"view" * 100)),
+        TextMessage("ü" * 40000),
+        BytesMessage(b"\x07" * 65536),
+        TextMessage("frag", message_finished=False),
+        TextMessage("ment", message_finished=False),
+        TextMessage("ed"),
+        BytesMessage(b"a", message_finished=False),
+        Ping(b"ping"),
+        BytesMessage(b"b"),
+        Pong(b""),
+        Ping(b"x" * 125),
+        Pong(b"y" * 126),  # too long for a control frame: ValueError
+        Message(data=12),  # not bytes or str: TypeError
+        TextMessage("not", message_finished=False),
+        BytesMessage(b"mixed"),  # data type mismatch inside a message
+        CloseConnection(code=1000, reason="bye ☃" * 30),  # reason truncated to fit
+    ]
+    return script
+
+
+def _send_all(client: bool, extensions: Callable[[], list[Any]]) -> list[Any]:
+    role = ConnectionType.CLIENT if client else ConnectionType.SERVER
+    conn = Connection(role, extensions=extensions())
+    log: list[Any] = []
+    for event in _send_script():
+        try:
+            data = conn.send(event)
+        except Exception as exc:
+            log.append(failure(exc))
+            continue
+        log.append((type(data).__name__, _frames_on_wire(data) if client else data))
+    return log
+
+
+@pytest.mark.parametrize("client", [False, True], ids=["server", "client"])
+@pytest.mark.parametrize("deflate", [False, True], ids=["plain", "deflate"])
+def test_same_bytes_sent(twin: Any, client: bool, deflate: bool) -> None:
+    """Sending: the same frames as wsproto (byte for byte for a server; for a client
+    the same frames under fresh random masks), the same errors."""
+    extensions: Callable[[], list[Any]] = list
+    if deflate:
+        extensions = pmd_client() if client else pmd_server()
+    expected = _send_all(client, extensions)
+    with accelerated(twin):
+        got = _send_all(client, extensions)
+    assert got == expected
+    if client:
+        with accelerated(twin):
+            conn = Connection(ConnectionType.CLIENT)
+            keys = {conn.send(Ping(b""))[2:6] for _ in range(64)}
+        assert len(keys) > 60  # a fresh key per frame
+
+
+def test_frame_protocol_send_returns_bytearray(twin: Any) -> None:
+    """FrameProtocol's own send methods keep wsproto's result type."""
+    for client in (False, True):
+        with accelerated(twin):
+            proto = fp.FrameProtocol(client=client, extensions=[])
+            results = [proto.send_data("x"), proto.ping(b"p"), proto.close(1000, "r")]
+        assert {type(r) for r in results} == {bytearray}
