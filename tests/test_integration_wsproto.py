@@ -183,7 +183,8 @@ def _role_cases(client: bool) -> list[Case]:
         ("binary-65535", f(BINARY, b"\x01" * 65535)),
         ("binary-65536", f(BINARY, b"\x02" * 65536)),
         ("text-70000", f(TEXT, ("ü" * 35000).encode())),
-        ("binary-over-limit", f(BINARY, bytes(range(256)) * 400)),
+        ("binary-over-limit", f(BINARY, bytes(range(256)) * 4100)),
+        ("text-over-limit", f(TEXT, b"a" * integration.WHOLE_FRAME_LIMIT + UNICODE) + f(PING)),
         ("ping-pong", f(PING, b"are you there") + f(PONG) + f(PING)),
         ("many-small", b"".join(f(TEXT, b"m%d" % i) + f(BINARY, b"%d" % i) for i in range(30))),
         ("close-empty", f(CLOSE)),
@@ -435,6 +436,21 @@ def test_same_frames_events_and_errors(twin: Any, case: Case) -> None:
     for (how, drain, _), want, have in zip(runs, expected, got, strict=True):
         assert have[0] == want[0], f"FrameProtocol differs, cut {how}, drain {drain}"
         assert have[1] == want[1], f"Connection differs, cut {how}, drain {drain}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_same_when_every_frame_is_streamed(
+    twin: Any, case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a whole-frame limit of 8 bytes nearly every frame takes the streamed
+    path (wsproto's header parser, payload through the masker) even when it is
+    whole in the buffer: the same results."""
+    monkeypatch.setattr(integration, "WHOLE_FRAME_LIMIT", 8)
+    runs = [run for run in plan(case) if not run[0].startswith("cut-")]
+    expected = [run_both(case, pieces, drain) for _, drain, pieces in runs]
+    with accelerated(twin):
+        got = [run_both(case, pieces, drain) for _, drain, pieces in runs]
+    assert got == expected
 
 
 # --- random streams -------------------------------------------------------------

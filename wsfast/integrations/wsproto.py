@@ -32,7 +32,7 @@ streamed through the frame's masker as it arrives: one ``frame_finished=False``
 frame per batch of bytes, as wsproto gives. wsproto has no size limit, and
 nothing here holds a partial frame: a ``FrameDecoder`` is never kept across a
 call with part of a frame in it, and a header announcing more than
-``WHOLE_FRAME_LIMIT`` bytes is streamed even when its payload is all there.
+``WHOLE_FRAME_LIMIT`` (1 MiB) is streamed even when its payload is all there.
 
 When wsfast rejects a header, that header is handed to wsproto's own parser,
 which raises its own ``ParseFailed`` (close code and reason text) when, and
@@ -67,11 +67,13 @@ DISTRIBUTION = "wsproto"
 SUPPORTED = ((1, 2), (2, 0))
 
 #: Frames announcing more payload than this are streamed, never decoded whole.
-#: Below it, one ``FrameDecoder.feed`` decodes many frames per call; above it, a
-#: frame's own Python overhead is small next to its payload. It also bounds the
-#: copy ``FrameDecoder`` makes of a frame cut at the end of the bytes it is fed
-#: (that frame is then streamed from the original bytes).
-WHOLE_FRAME_LIMIT = 1 << 16
+#: Up to it, one ``FrameDecoder.feed`` decodes many frames per call, and a frame
+#: that arrives whole in one ``receive_data`` (a 300 KB text, say) takes that
+#: path too; above it, a frame's own Python overhead is small next to its
+#: payload. It also bounds the copy a ``FrameDecoder`` makes of a frame cut at
+#: the end of the bytes it is fed: that decoder is dropped and the frame is
+#: streamed from the received bytes.
+WHOLE_FRAME_LIMIT = 1 << 20
 
 #: Built classes by (wsproto's FrameProtocol, codec), each kept with its
 #: codec (so that the ids in the key stay taken).
