@@ -438,14 +438,23 @@ def test_same_frames_events_and_errors(twin: Any, case: Case) -> None:
         assert have[1] == want[1], f"Connection differs, cut {how}, drain {drain}"
 
 
+@pytest.mark.parametrize(
+    "limits",
+    [{"WHOLE_FRAME_LIMIT": 8}, {"BATCH_BYTES": 5}],
+    ids=["frames-over-8-bytes-streamed", "decoded-5-bytes-at-a-time"],
+)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_same_when_every_frame_is_streamed(
-    twin: Any, case: Case, monkeypatch: pytest.MonkeyPatch
+def test_same_with_tiny_internal_limits(
+    twin: Any, case: Case, limits: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a whole-frame limit of 8 bytes nearly every frame takes the streamed
     path (wsproto's header parser, payload through the masker) even when it is
-    whole in the buffer: the same results."""
-    monkeypatch.setattr(integration, "WHOLE_FRAME_LIMIT", 8)
+    whole in the buffer; with 5-byte batches nearly every frame is cut between
+    two ``FrameDecoder.feed`` calls. The same results either way."""
+    for name, value in limits.items():
+        if name == "BATCH_BYTES" and len(case.stream) > 4096:
+            value = 4099  # 5-byte feeds of the big streams would only take time
+        monkeypatch.setattr(integration, name, value)
     runs = [run for run in plan(case) if not run[0].startswith("cut-")]
     expected = [run_both(case, pieces, drain) for _, drain, pieces in runs]
     with accelerated(twin):
@@ -635,6 +644,32 @@ def test_huge_frame_is_streamed_in_bounded_memory(twin: Any) -> None:
         finally:
             tracemalloc.stop()
     assert peak < 1 << 20, f"peak {peak} bytes while streaming 16 MiB"
+
+
+def test_many_frames_in_one_read_are_decoded_a_slice_at_a_time(
+    twin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many 16-byte messages in one receive_data: wsproto makes their events one
+    at a time; the patched wsproto decodes a slice (``BATCH_BYTES``, 16 KiB here)
+    at a time, so the frames in memory at once are those of one slice, not of
+    the whole read (256 KiB, 12k frames: about 3.5 MB of objects)."""
+    monkeypatch.setattr(integration, "BATCH_BYTES", 1 << 14)
+    one = frame(TEXT, b"0123456789abcdef", key=KEY)
+    data = one * ((1 << 18) // len(one))
+    count = 0
+    with accelerated(twin):
+        conn = Connection(ConnectionType.SERVER)
+        tracemalloc.start()
+        try:
+            conn.receive_data(data)
+            for event in conn.events():
+                count += 1
+                del event
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert count == len(data) // len(one)
+    assert peak < 1 << 20, f"peak {peak} bytes for a 256 KiB read"
 
 
 def test_received_bytes_are_copied(twin: Any) -> None:

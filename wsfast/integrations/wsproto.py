@@ -57,7 +57,15 @@ if TYPE_CHECKING:
     from wsproto.extensions import Extension
     from wsproto.frame_protocol import Frame as WsprotoFrame
 
-__all__ = ["STACK", "DISTRIBUTION", "SUPPORTED", "WHOLE_FRAME_LIMIT", "targets", "describe"]
+__all__ = [
+    "STACK",
+    "DISTRIBUTION",
+    "SUPPORTED",
+    "WHOLE_FRAME_LIMIT",
+    "BATCH_BYTES",
+    "targets",
+    "describe",
+]
 
 #: Name of the stack for ``wsfast.patch``.
 STACK = "wsproto"
@@ -74,6 +82,13 @@ SUPPORTED = ((1, 2), (2, 0))
 #: the end of the bytes it is fed: that decoder is dropped and the frame is
 #: streamed from the received bytes.
 WHOLE_FRAME_LIMIT = 1 << 20
+
+#: Received bytes are decoded at most this many at a time, so that a
+#: ``receive_data`` of megabytes of tiny frames makes the frames of one slice
+#: at a time (wsproto makes one at a time) rather than all at once. Socket
+#: reads are rarely bigger (asyncio reads 256 KiB at most), so they are
+#: decoded in one call; a frame cut by a slice is completed by the next one.
+BATCH_BYTES = 1 << 18
 
 #: Built classes by (wsproto's FrameProtocol, codec), each kept with its
 #: codec (so that the ids in the key stay taken).
@@ -211,8 +226,11 @@ def _build(base: type[Any], api: Any, legacy: bool) -> tuple[type[Any], type[Any
             self._data = b""
             self._pos = 0
             self._more: list[bytes] = []
-            #: The whole-frame decoder, only ever kept at a frame boundary.
+            #: The whole-frame decoder; ``_data[_pos:_fed]`` is inside it (the
+            #: start of a frame), and it is dropped rather than kept with part
+            #: of a frame once the received bytes are used up.
             self._fast: Any = None
+            self._fed = 0
             #: The next header goes to wsproto's parser (cut, refused, or big).
             self._slow = False
             #: A CLOSE was received or an error raised: nothing more is parsed.
@@ -261,6 +279,7 @@ def _build(base: type[Any], api: Any, legacy: bool) -> tuple[type[Any], type[Any
                 if self._pos < len(self._data):
                     more.insert(0, self._data[self._pos :])
                 self._data = more[0] if len(more) == 1 else b"".join(more)
+                self._fed = max(self._fed - self._pos, 0)
                 self._pos = 0
                 more.clear()
             data = self._data
@@ -274,7 +293,7 @@ def _build(base: type[Any], api: Any, legacy: bool) -> tuple[type[Any], type[Any
                         if pos >= end:
                             break
                         if not self._slow:
-                            pos += self._batch(data, pos, out)
+                            pos += self._batch(data, pos, end, out)
                             continue
                         used = self._parse_header(data, pos, end)
                         if not used:
@@ -291,12 +310,18 @@ def _build(base: type[Any], api: Any, legacy: bool) -> tuple[type[Any], type[Any
                 self._done = True
             if pos >= end:
                 self._data = b""
-                pos = 0
+                self._fed = pos = 0
             self._pos = pos
             return bool(out) or self._error is not None
 
-        def _batch(self, data: bytes, pos: int, out: deque[WsprotoFrame]) -> int:
-            """Decode the whole frames at ``data[pos:]``; bytes used."""
+        def _batch(self, data: bytes, pos: int, end: int, out: deque[WsprotoFrame]) -> int:
+            """Decode the whole frames in the next slice of ``data``; bytes used.
+
+            Slices of ``BATCH_BYTES`` bound the frames made at once however
+            much was received; a frame cut by a slice stays in the decoder for
+            the next one, a frame cut by the end of the data is left to
+            ``_parse_header`` and ``_stream``.
+            """
             fast = self._fast
             if fast is None:
                 rsv = bool(self._frame_decoder.extensions)
@@ -307,20 +332,24 @@ def _build(base: type[Any], api: Any, legacy: bool) -> tuple[type[Any], type[Any
                     allow_rsv2=rsv,
                     allow_rsv3=rsv,
                 )
+            start = self._fed if self._fed > pos else pos
+            stop = min(end, start + BATCH_BYTES)
             clean = True
             try:
-                frames = fast.feed(memoryview(data)[pos:] if pos else data)
+                frames = fast.feed(data if stop - start == end else memoryview(data)[start:stop])
             except WebSocketError as exc:
                 # What wsfast refuses goes to wsproto's parser, which has the last
                 # word (a frame over WHOLE_FRAME_LIMIT is simply streamed).
                 frames = exc.decoded
                 clean = False
+            self._fed = stop
             if self._frame_decoder.extensions:
                 used = self._whole_extended(frames, out)
             else:
                 used = self._whole(frames, out)
-            if not clean or used != len(data) - pos:
+            if not clean or (stop == end and pos + used != end):
                 self._fast = None
+                self._fed = 0
                 self._slow = True
             return used
 
