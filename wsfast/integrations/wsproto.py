@@ -119,7 +119,7 @@ def _classes(api: Any = None) -> tuple[type[Any], type[Any]]:
     base = getattr(base, "_wsfast_original", base)
     key = (id(base), id(api))
     built = _BUILT.get(key)
-    if built is None or built[0] is not api:
+    if built is None:
         built = _BUILT[key] = (api, _build(base, api, _version() < (1, 3)))
     return built[1]
 
