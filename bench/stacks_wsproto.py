@@ -5,6 +5,7 @@
     python bench/stacks_wsproto.py --rounds 3 --only small
     python bench/stacks_wsproto.py --deflate       # permessage-deflate negotiated too
     python bench/stacks_wsproto.py --json out.json
+    python bench/stacks_wsproto.py --uvicorn        # + echo through uvicorn --ws wsproto
 
 Workloads (``wsproto.connection.Connection``, as uvicorn, simple-websocket and
 Flask-Sock drive it: ``receive_data`` then drain ``events()``):
@@ -20,6 +21,12 @@ With ``--deflate`` every workload runs again on connections that negotiated
 permessage-deflate (wsproto's own ``PerMessageDeflate``, what uvicorn offers by
 default), the received messages compressed by a wsproto client.
 
+With ``--uvicorn`` (uvicorn and websockets installed): two uvicorn servers with
+``--ws wsproto`` and an echo app run in subprocesses, one patched; 4 websockets
+clients make 16 B text round trips with each, with and without
+permessage-deflate (websockets offers it by default and uvicorn accepts it).
+Reported: the server process's CPU time per round trip.
+
 Each round runs every workload unpatched and patched back to back (the order
 alternating between rounds), so load on a busy machine hits both alike. Reported:
 the median time of each side and the median of the per-round ratios
@@ -30,7 +37,10 @@ same events (checked every round, not timed).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
+import socket
+import subprocess
 import json
 import platform
 import statistics
@@ -46,26 +56,32 @@ FEED = 64 * 1024
 SMALL = 10_000
 
 
-@contextmanager
-def patched() -> Iterator[None]:
-    """wsproto patched with wsfast (through the registry once it exists)."""
+def patch() -> Callable[[], None]:
+    """Patch wsproto with wsfast (through the registry once it exists); the undo."""
     if hasattr(wsfast, "patch"):
         wsfast.patch("wsproto")
-        try:
-            yield
-        finally:
-            wsfast.unpatch("wsproto")
-        return
+        return lambda: wsfast.unpatch("wsproto")
     from wsfast.integrations import wsproto as integration
 
     saved = [(o, n, o.__dict__[n], r) for o, n, r in integration.targets()]
     for owner, name, _, replacement in saved:
         setattr(owner, name, replacement)
+
+    def undo() -> None:
+        for owner, name, original, _ in reversed(saved):
+            setattr(owner, name, original)
+
+    return undo
+
+
+@contextmanager
+def patched() -> Iterator[None]:
+    """wsproto patched with wsfast inside the block."""
+    undo = patch()
     try:
         yield
     finally:
-        for owner, name, original, _ in reversed(saved):
-            setattr(owner, name, original)
+        undo()
 
 
 def connection(client: bool, deflate: bool) -> Any:
@@ -150,13 +166,123 @@ def workloads(deflate: bool, only: str | None) -> dict[str, Callable[[], tuple[f
     return out
 
 
+ECHO_CPU = "\x00cpu?"  # asks the echo server for its CPU time so far
+
+
+def serve(port: int, accelerated: bool) -> None:
+    """An echo server: uvicorn --ws wsproto, in this process (``--serve``)."""
+    import uvicorn
+
+    if accelerated:
+        patch()  # for the life of the server
+        from wsproto import connection
+
+        assert connection.FrameProtocol.__module__ == "wsfast.integrations.wsproto"
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            return
+        await receive()
+        await send({"type": "websocket.accept"})
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text == ECHO_CPU:
+                text = repr(time.process_time())
+            if text is not None:
+                await send({"type": "websocket.send", "text": text})
+            else:
+                await send({"type": "websocket.send", "bytes": message["bytes"]})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, ws="wsproto", log_level="warning", lifespan="off")
+
+
+class EchoServer:
+    """A ``serve`` subprocess on a free loopback port."""
+
+    def __init__(self, accelerated: bool) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        command = [sys.executable, __file__, "--serve", str(self.port)]
+        self.process = subprocess.Popen(command + (["--patched"] if accelerated else []))
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the echo server did not start")
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+
+
+def echo(server: EchoServer, deflate: bool, clients: int = 4, trips: int = 2500) -> float:
+    """Server CPU seconds per round trip of ``clients`` x ``trips`` 16 B messages."""
+    from websockets.asyncio.client import connect
+
+    url = f"ws://127.0.0.1:{server.port}/"
+    compression = "deflate" if deflate else None
+
+    async def cpu() -> float:
+        async with connect(url, compression=compression) as ws:
+            await ws.send(ECHO_CPU)
+            return float(await ws.recv())
+
+    async def client() -> None:
+        async with connect(url, compression=compression) as ws:
+            for _ in range(trips):
+                await ws.send("0123456789abcdef")
+                await ws.recv()
+
+    async def measure() -> float:
+        before = await cpu()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        return (await cpu() - before) / (clients * trips)
+
+    return asyncio.run(measure())
+
+
+def uvicorn_rows(rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """Server CPU per round trip, (unpatched, patched) per round."""
+    servers = {accelerated: EchoServer(accelerated) for accelerated in (False, True)}
+    rows: dict[str, list[tuple[float, float]]] = {}
+    try:
+        for deflate in (False, True):
+            for server in servers.values():
+                echo(server, deflate, clients=1, trips=200)  # warm up
+            name = "uvicorn --ws wsproto echo 16 B, server CPU/trip"
+            name += " +deflate" if deflate else ""
+            rows[name] = []
+            for r in range(rounds):
+                sides = {}
+                for accelerated in (False, True) if r % 2 == 0 else (True, False):
+                    sides[accelerated] = echo(servers[accelerated], deflate)
+                rows[name].append((sides[False], sides[True]))
+                print(f"{name}: round {r + 1}/{rounds} done", file=sys.stderr)
+    finally:
+        for server in servers.values():
+            server.close()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--only", choices=["small", "big", "send"])
     parser.add_argument("--deflate", action="store_true", help="also with permessage-deflate")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--uvicorn", action="store_true", help="also echo through uvicorn")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--patched", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.patched)
+        return
 
     import wsproto
 
@@ -177,6 +303,14 @@ def main() -> None:
                 sys.exit(f"{name}: patched and unpatched wsproto gave different events")
             times[name].append((sides[False][0], sides[True][0]))
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+    if args.uvicorn:
+        try:
+            import uvicorn  # noqa: F401
+            import websockets  # noqa: F401
+        except ImportError as exc:
+            print(f"--uvicorn skipped: {exc}", file=sys.stderr)
+        else:
+            times.update(uvicorn_rows(args.rounds))
 
     print(
         f"wsproto {wsproto.__version__}, wsfast {wsfast.__version__} "
@@ -190,7 +324,11 @@ def main() -> None:
         before = statistics.median(a for a, _ in pairs)
         after = statistics.median(b for _, b in pairs)
         ratio = statistics.median(a / b for a, b in pairs)
-        print(f"{name:<{width}}  {before * 1e3:>8.2f} ms  {after * 1e3:>8.2f} ms  {ratio:>5.2f}x")
+        unit, scale = ("us", 1e6) if name.startswith("uvicorn") else ("ms", 1e3)
+        print(
+            f"{name:<{width}}  {before * scale:>8.2f} {unit}  {after * scale:>8.2f} {unit}"
+            f"  {ratio:>5.2f}x"
+        )
         rows.append({"workload": name, "unpatched_s": before, "patched_s": after, "ratio": ratio})
     if args.json:
         with open(args.json, "w") as f:
