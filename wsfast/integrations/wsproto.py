@@ -511,21 +511,29 @@ def _build(base: type[Any], api: Any, legacy: bool) -> tuple[type[Any], type[Any
                 payload = bytes(masker.process(raw))
             if proto.extensions:
                 payload = self._extend(payload, finished, header.fin)
-            frame = new(Frame, (proto.effective_opcode, payload, finished, header.fin))
+            opcode = proto.effective_opcode
+            fin = header.fin
             if finished:
                 proto.header = None
                 proto.effective_opcode = None
                 proto.masker = None
             else:
                 proto.effective_opcode = CONTINUATION
-            opcode = frame.opcode
-            if not opcode.iscontrol():
-                out.append(self._message_decoder.process_frame(frame))
+            messages = self._message_decoder
+            if opcode is CONTINUATION and messages.decoder is None and messages.opcode:
+                # The next piece of a binary message: wsproto's message decoder
+                # passes it through (inlined: this runs once per read of a big one).
+                done = finished and fin
+                out.append(new(Frame, (messages.opcode, payload, finished, done)))
+                if done:
+                    messages.opcode = None
+            elif not opcode & 8:
+                out.append(messages.process_frame(new(Frame, (opcode, payload, finished, fin))))
             elif opcode is CLOSE:
-                out.append(self._process_close(frame))
+                out.append(self._process_close(new(Frame, (CLOSE, payload, finished, fin))))
                 self._done = True
             else:
-                out.append(frame)
+                out.append(new(Frame, (opcode, payload, finished, fin)))
             return pos + take
 
         # --- sending ----------------------------------------------------------
