@@ -20,7 +20,8 @@ Replaced while patched (``unpatch`` puts the originals back by identity):
 How the receive path keeps wsproto's behaviour
 ----------------------------------------------
 Where the buffered bytes hold whole frames, one ``FrameDecoder.feed`` call
-decodes and unmasks all of them. Each becomes wsproto's own ``Frame`` tuple and
+decodes and unmasks all of them (``BATCH_BYTES``, 256 KiB, at a time). Each
+becomes wsproto's own ``Frame`` tuple and
 goes through what wsproto does with it: the connection's extension objects
 (permessage-deflate included: they get the RSV bits and the payload, through
 the hooks wsproto calls, in wsproto's order), message sequencing, UTF-8
@@ -30,9 +31,10 @@ A frame that is not whole in the buffer (a header cut by the network, a payload
 still arriving) has its header parsed by wsproto's own code and its payload
 streamed through the frame's masker as it arrives: one ``frame_finished=False``
 frame per batch of bytes, as wsproto gives. wsproto has no size limit, and
-nothing here holds a partial frame: a ``FrameDecoder`` is never kept across a
-call with part of a frame in it, and a header announcing more than
-``WHOLE_FRAME_LIMIT`` (1 MiB) is streamed even when its payload is all there.
+nothing here waits for a frame to be whole: a ``FrameDecoder`` only ever holds
+part of a frame whose other bytes have already been received, and a header
+announcing more than ``WHOLE_FRAME_LIMIT`` (1 MiB) is streamed even when its
+payload is all there.
 
 When wsfast rejects a header, that header is handed to wsproto's own parser,
 which raises its own ``ParseFailed`` (close code and reason text) when, and
