@@ -197,6 +197,12 @@ def get_backend(backend: str | ModuleType | Backend | None = None) -> Backend:
     )
 
 
+def _joined(pieces: list[bytes]) -> bytes:
+    if len(pieces) == 1:
+        return pieces[0]
+    return b"".join(pieces)
+
+
 def _window_bits(window_bits: Any) -> int:
     if isinstance(window_bits, bool) or not isinstance(window_bits, int):
         raise TypeError(f"window_bits must be an int, not {type(window_bits).__name__}")
@@ -235,6 +241,7 @@ class Inflater:
         "_input",
         "_restarts",
         "_ended",
+        "_error",
         "_broken",
     )
 
@@ -259,6 +266,7 @@ class Inflater:
         self._input = 0  # compressed bytes of the current message
         self._restarts = 0
         self._ended = False  # a BFINAL block ended the last decompressor's stream
+        self._error = self._backend.error
         self._broken: tuple[type[Exception], str] | None = None
 
     @classmethod
@@ -302,13 +310,8 @@ class Inflater:
         N bytes briefly holds 2N: a decoder that keeps a whole message should hand the
         pieces to its buffer with :meth:`feed_to` instead.
         """
-        pieces: list[bytes] = []
-        self._run(data, limit, final, pieces.append)
-        if not pieces:
-            return b""
-        if len(pieces) == 1:
-            return pieces[0]
-        return b"".join(pieces)
+        out: bytes = self._run(data, limit, final, None)
+        return out
 
     def feed_to(
         self,
@@ -327,7 +330,8 @@ class Inflater:
         is raised instead, so a sink that keeps everything never holds more than
         ``limit`` bytes (see :class:`MessageBuffer` for one without a buffer's slack).
         """
-        return self._run(data, limit, final, sink)
+        produced: int = self._run(data, limit, final, sink)
+        return produced
 
     def finish(self, limit: int | None = None) -> bytes:
         """End the current message: inflate the ``00 00 ff ff`` tail the sender
@@ -338,98 +342,170 @@ class Inflater:
     # -- the loop -----------------------------------------------------------------
 
     def _run(
-        self, data: Any, limit: int | None, final: bool, sink: Callable[[bytes], object]
-    ) -> int:
-        """Inflate ``data`` (and the tail when ``final``); the number of bytes produced."""
+        self, data: Any, limit: int | None, final: bool, sink: Callable[[bytes], object] | None
+    ) -> Any:
+        """Inflate ``data`` (and the tail when ``final``): with a ``sink``, give it the
+        output and return the number of bytes produced; without, return the output.
+
+        One method on purpose: a small message costs a few microseconds to inflate,
+        so every Python call and attribute lookup on this path shows.
+        """
+        d = self._d
+        first = None
+        if (
+            final
+            and type(data) is bytes
+            and d is not None
+            and self._total == 0
+            and len(data) < _JOIN_TAIL_BELOW
+            and (limit is None or (type(limit) is int and limit >= OUTPUT_CHUNK))
+            and self._broken is None
+        ):
+            # The common case, a whole small message in one frame, in one backend call
+            # when it can be: the general path below resumes from ``first`` otherwise.
+            try:
+                first = d.decompress(data + TAIL, OUTPUT_CHUNK)
+            except self._error as exc:
+                self._broken = (InvalidDataError, f"invalid compressed data: {exc}")
+                self._d = None
+                raise InvalidDataError(self._broken[1]) from None
+            got = len(first)
+            if got < OUTPUT_CHUNK and not d.eof and not d.unconsumed_tail:
+                self._input = self._restarts = 0
+                if self._reset:
+                    # Nothing to keep: the window would only serve a BFINAL later in
+                    # this message, which is over.
+                    self._d = None
+                    self._ended = False
+                    self._ring = bytearray()
+                    self._ring_pos = 0
+                elif got:
+                    ring_pos = self._ring_pos
+                    ring_end = ring_pos + got
+                    if ring_end < self._window and len(self._ring) == self._window:
+                        self._ring[ring_pos:ring_end] = first
+                        self._ring_pos = ring_end
+                    else:
+                        self._remember(first)
+                if sink is None:
+                    return first
+                if got:
+                    sink(first)
+                return got
         if self._broken is not None:
             cls, reason = self._broken
             raise cls(f"inflater failed earlier: {reason}")
         if limit is not None:
-            limit = index(limit)
+            if type(limit) is not int:
+                limit = index(limit)
             if limit < 0:
                 raise ValueError(f"limit must be >= 0, got {limit}")
         if type(data) is not bytes:
             data = byte_view(data)  # TypeError for str, BufferError if not contiguous
         size = len(data)
         self._input += size
-        before = self._total
+        # What to inflate: the data, then the tail at the end of the message (in one
+        # buffer when small: a copy is cheaper than a second backend call).
+        if not final:
+            inputs: tuple[Any, ...] = (data,)
+        elif size >= _JOIN_TAIL_BELOW:
+            inputs = (data, TAIL)
+        elif size:
+            inputs = ((data if type(data) is bytes else bytes(data)) + TAIL,)
+        else:
+            inputs = (TAIL,)
+        pieces: list[bytes] = []
+        collect = sink is None
+        if sink is None:
+            sink = pieces.append
+        error = self._error
+        window = self._window
+        total = before = self._total
         try:
-            if final and size < _JOIN_TAIL_BELOW:
-                # One backend call for the message's last bytes and the tail.
-                self._inflate(bytes(data) + TAIL if size else TAIL, limit, sink, True)
-            else:
-                if size:
-                    self._inflate(data, limit, sink, False)
-                if final:
-                    self._inflate(TAIL, limit, sink, True)
+            for buf in inputs:
+                tail = final and buf is inputs[-1]  # ends with the tail we appended
+                if d is None and self._ended and tail and buf == TAIL:
+                    break  # the stream ended with the message's last bytes (see below)
+                size = len(buf)
+                if size > INPUT_CHUNK and type(buf) is bytes:
+                    buf = memoryview(buf)  # slices without copies
+                pos = 0
+                while True:
+                    if size - pos > INPUT_CHUNK:
+                        chunk = buf[pos : pos + INPUT_CHUNK]
+                        pos += INPUT_CHUNK
+                    else:
+                        chunk = buf[pos:] if pos else buf
+                        pos = size
+                    while True:
+                        if d is None:
+                            d = self._d = self._start()
+                        ask = OUTPUT_CHUNK
+                        if limit is not None and limit - total < OUTPUT_CHUNK:
+                            ask = limit - total + 1  # never 0 (which means "no limit")
+                        if first is not None:
+                            out, first = first, None  # the fast path's call, on this chunk
+                        else:
+                            try:
+                                out = d.decompress(chunk, ask)
+                            except error as exc:
+                                raise InvalidDataError(
+                                    f"invalid compressed data: {exc}"
+                                ) from None
+                        got = len(out)
+                        if got:
+                            total += got
+                            if limit is not None and total > limit:
+                                raise MessageTooBigError(
+                                    f"message inflates to more than the limit of {limit} bytes"
+                                )
+                            # Keep the window (for BFINAL); the common case inline.
+                            ring_pos = self._ring_pos
+                            ring_end = ring_pos + got
+                            if ring_end < window and len(self._ring) == window:
+                                self._ring[ring_pos:ring_end] = out
+                                self._ring_pos = ring_end
+                            else:
+                                self._remember(out)
+                            sink(out)
+                        if d.eof:
+                            # A BFINAL block ended the zlib stream, not the message's:
+                            # what follows goes on in a new decompressor primed with the
+                            # window (RFC 7692 section 7.2.2), made when there is input
+                            # for it.  If all that follows is the tail we appended, the
+                            # sender ended the message with the final block and
+                            # appended nothing: skip it.
+                            chunk = d.unused_data
+                            d = self._d = None
+                            self._ended = True
+                            if not chunk or (tail and pos >= size and chunk == TAIL):
+                                break
+                            continue
+                        chunk = d.unconsumed_tail
+                        # Done only when a call returns less than asked with no input
+                        # left: a full answer may leave output pending in the backend.
+                        if not chunk and got < ask:
+                            break
+                    if pos >= size:
+                        break
         except (InvalidDataError, MessageTooBigError) as exc:
             self._broken = (type(exc), str(exc))
             self._d = None
             raise
-        produced = self._total - before
-        if final:
-            self._end_message()
-        return produced
-
-    def _inflate(
-        self, data: Any, limit: int | None, sink: Callable[[bytes], object], tail: bool
-    ) -> None:
-        """Inflate ``data`` (which ends with the appended tail when ``tail``)."""
-        d = self._d
-        if d is None and self._ended and tail and data == TAIL:
-            return  # the stream ended with the message's last bytes (see below)
-        error = self._backend.error
-        total = self._total
-        size = len(data)
-        if size > INPUT_CHUNK and type(data) is bytes:
-            data = memoryview(data)  # slices without copies
-        pos = 0
-        try:
-            while True:
-                if size - pos > INPUT_CHUNK:
-                    chunk = data[pos : pos + INPUT_CHUNK]
-                    pos += INPUT_CHUNK
-                else:
-                    chunk = data[pos:] if pos else data
-                    pos = size
-                while True:
-                    if d is None:
-                        d = self._d = self._start()
-                    ask = OUTPUT_CHUNK if limit is None else min(limit - total + 1, OUTPUT_CHUNK)
-                    try:
-                        out = d.decompress(chunk, ask)
-                    except error as exc:
-                        raise InvalidDataError(f"invalid compressed data: {exc}") from None
-                    got = len(out)
-                    if got:
-                        total += got
-                        if limit is not None and total > limit:
-                            raise MessageTooBigError(
-                                f"message inflates to more than the limit of {limit} bytes"
-                            )
-                        self._remember(out)
-                        sink(out)
-                    if d.eof:
-                        # A BFINAL block ended the zlib stream, not the message's: what
-                        # follows goes on in a new decompressor primed with the window
-                        # (RFC 7692 section 7.2.2), made when there is input for it.  If
-                        # all that follows is the tail we appended, the sender ended the
-                        # message with the final block and appended nothing: skip it.
-                        chunk = d.unused_data
-                        d = self._d = None
-                        self._ended = True
-                        if not chunk or (tail and pos >= size and chunk == TAIL):
-                            break
-                        continue
-                    chunk = d.unconsumed_tail
-                    # Done only when a call returns less than asked with no input
-                    # left: a full answer may leave output pending inside the backend.
-                    if not chunk and got < ask:
-                        break
-                if pos >= size:
-                    return
         finally:
             self._total = total
+        if not final:
+            return _joined(pieces) if collect else total - before
+        # The end of the message.
+        self._total = self._input = self._restarts = 0
+        if self._reset:
+            # The peer starts every message from an empty window: keep nothing
+            # (about 40 KiB of zlib state and up to one window of history).
+            self._d = None
+            self._ended = False
+            self._ring = bytearray()
+            self._ring_pos = 0
+        return _joined(pieces) if collect else total - before
 
     def _start(self) -> Any:
         """A new decompressor: fresh, or, after a stream ended, primed with the window."""
@@ -481,18 +557,6 @@ class Inflater:
         """The last ``_window`` bytes of output, oldest first."""
         ring, pos = self._ring, self._ring_pos
         return bytes(ring[pos:] + ring[:pos]) if pos else bytes(ring)
-
-    def _end_message(self) -> None:
-        self._total = 0
-        self._input = 0
-        self._restarts = 0
-        if self._reset:
-            # The peer starts every message from an empty window: keep nothing
-            # (about 40 KiB of zlib state and up to one window of history).
-            self._d = None
-            self._ended = False
-            self._ring = bytearray()
-            self._ring_pos = 0
 
     def __repr__(self) -> str:
         return (
