@@ -237,7 +237,9 @@ def _websockets_deflate(level: int) -> Callable[[Workload], Callable[[], bytes]]
 
 
 def _aiohttp_inflate(work: Workload) -> Callable[[], bytes]:
-    from aiohttp.compression_utils import ZLibDecompressor
+    from aiohttp.compression_utils import (  # type: ignore[import-not-found,unused-ignore]
+        ZLibDecompressor,
+    )
 
     decompress = ZLibDecompressor(suppress_deflate_header=True).decompress_sync
     payloads = itertools.cycle(work.compressed)
@@ -245,7 +247,7 @@ def _aiohttp_inflate(work: Workload) -> Callable[[], bytes]:
 
     def step() -> bytes:
         # What aiohttp's reader does with a whole compressed message.
-        out = decompress(next(payloads) + _TAIL, limit)
+        out: bytes = decompress(next(payloads) + _TAIL, limit)
         if len(out) > work.limit:
             raise AssertionError("too big")
         return out
@@ -254,7 +256,10 @@ def _aiohttp_inflate(work: Workload) -> Callable[[], bytes]:
 
 
 def _aiohttp_deflate(work: Workload) -> Callable[[], bytes]:
-    from aiohttp.compression_utils import ZLibBackend, ZLibCompressor
+    from aiohttp.compression_utils import (  # type: ignore[import-not-found,unused-ignore]
+        ZLibBackend,
+        ZLibCompressor,
+    )
 
     c = ZLibCompressor(level=ZLibBackend.Z_BEST_SPEED, wbits=-15)
     messages = itertools.cycle(work.messages)
@@ -262,7 +267,8 @@ def _aiohttp_deflate(work: Workload) -> Callable[[], bytes]:
 
     def step() -> bytes:
         # What aiohttp's writer does for a compressed frame (level 1, always).
-        return (c.compress_sync(next(messages)) + c.flush(sync)).removesuffix(_TAIL)
+        frame: bytes = (c.compress_sync(next(messages)) + c.flush(sync)).removesuffix(_TAIL)
+        return frame
 
     return step
 
