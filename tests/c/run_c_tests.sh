@@ -55,13 +55,14 @@ for src in "${TESTS[@]}"; do
         -I"$INC" "$src" -o "$OUT/$name-asan"
     run_levels "$OUT/$name-asan" "$name-asan"
 
-    if [ "$name" = test_utf8 ]; then
+    if [ "$name" = test_utf8 ] || [ "$name" = test_utf8_decode ]; then
         # Every input length through the SIMD kernels (no scalar shortcut for
         # short inputs), and the x86 paths taken when SSSE3 is missing.
-        echo "=== $name: same, -DWSF_UTF8_SIMD_FROM=1, quick"
+        echo "=== $name: same, every length through SIMD, quick"
         "$CC" "${WARN[@]}" -O2 -g -fno-omit-frame-pointer \
             -fsanitize=address,undefined -fno-sanitize-recover=all \
-            -DWSF_UTF8_SIMD_FROM=1 -I"$INC" "$src" -o "$OUT/$name-simd0"
+            -DWSF_UTF8_SIMD_FROM=1 -DWSF_UTF8_DECODE_SIMD_FROM=1 \
+            -I"$INC" "$src" -o "$OUT/$name-simd0"
         QUICKARG_SAVED=("${QUICKARG[@]}")
         QUICKARG=(--quick)
         run_levels "$OUT/$name-simd0" "$name-simd0"
