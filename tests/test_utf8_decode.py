@@ -347,6 +347,25 @@ def test_large_inputs(twin, size, alphabet):
     check(twin, bytes(bad), [None] if twin.name == "py" else level_names(twin)[-1:])
 
 
+@pytest.mark.parametrize("prefix", [16383, 16384, 16447, 16448, 20000, (1 << 16) + 5])
+def test_ascii_then_other_text(twin, prefix):
+    """Long texts that start as ASCII (copied optimistically into a 1-byte str
+    while checked) and then are not: the first non-ASCII byte at and around
+    every 64/128-byte block edge, valid or not, from bytes and bytearray."""
+    rng = random.Random(prefix)
+    for tail in ("é", "€", "😀", "aé€😀" * 40):
+        for shift in (0, 1, 63, 64, 65, 127, 128, 129):
+            data = b"a" * (prefix + shift) + tail.encode() + _text(ALPHABETS["ascii"], 100, shift)
+            check(twin, data)
+            check(twin, bytearray(data), level_names(twin)[-1:])
+    for bad in ERRORS:
+        data = b"b" * (prefix + rng.randrange(200)) + bad + b"c" * rng.randrange(100)
+        check(twin, data)
+    # ASCII to the end, and ASCII that ends in a cut code point
+    check(twin, b"x" * prefix)
+    check(twin, b"x" * prefix + b"\xe2\x82")
+
+
 def test_threads(twin):
     """Many threads decoding at once (large bytes inputs release the GIL)."""
     texts = [_text(ALPHABETS[a], 200_000, i) for i, a in enumerate(ALPHABETS)]

@@ -84,12 +84,15 @@ def _decode_utf8_at(level, data):
     kernels at every size (no hand-off to CPython's decoder for short input)."""
     cdef Py_buffer view
     cdef int lv = _level_from_name(level)
+    cdef const uint8_t *p
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
     try:
-        if not wsf_utf8_valid(<const uint8_t *>view.buf, <size_t>view.len, lv):
-            return _wsf_cpython_decode(<const char *>view.buf, view.len, NULL)
-        return _str_from_valid_utf8(<const uint8_t *>view.buf, view.len, lv,
-                                    PyBytes_CheckExact(data))
+        p = <const uint8_t *>view.buf
+        if view.len < TEXT_KERNELS_FROM:
+            if not wsf_utf8_valid(p, <size_t>view.len, lv):
+                return _wsf_cpython_decode(<const char *>p, view.len, NULL)
+            return _str_from_valid_utf8(p, view.len, lv, PyBytes_CheckExact(data))
+        return _str_from_utf8(p, view.len, lv, PyBytes_CheckExact(data))
     finally:
         PyBuffer_Release(&view)
 

@@ -12,16 +12,19 @@
  *   - random texts up to 1 MiB;
  *   - garbage (invalid UTF-8, the contract broken on purpose) with any output
  *     length: only that nothing outside the buffers is touched and that every
- *     call returns.
+ *     call returns;
+ *   - the optimistic ASCII copy, at every length, misalignment and position
+ *     of the first non-ASCII byte.
  * The length and class from wsf_utf8_measure are checked, then every writer
  * wide enough for the text (Latin-1 only when every code point fits, UCS-2
  * for the BMP, UCS-4 always) and wsf_utf8_decode.  Inputs and outputs are
  * malloc'd blocks of exactly their size, so that AddressSanitizer reports any
  * access outside them.
  *
- * Usage: test_utf8_decode [--level NAME] [--quick] [--seed S] [--no-ssse3]
+ * Usage: test_utf8_decode [--level NAME] [--quick] [--seed S] [--no-ssse3] [--no-vbmi2]
  *        test_utf8_decode --bench [--level NAME]  (GB/s per kernel, no checks)
- * Building with -DWSF_UTF8_DECODE_SIMD_FROM=1 sends every non-empty input to
+ * --no-vbmi2 runs the AVX-512 level without AVX512-VBMI2 (the CPUs before
+ * Ice Lake).  Building with -DWSF_UTF8_DECODE_SIMD_FROM=1 sends every non-empty input to
  * the SIMD kernels, so their own short-input paths get tested too.
  */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
@@ -389,6 +392,39 @@ static void test_random(void)
     free(text);
 }
 
+/* wsf_utf8_ascii_copy: every length 0..300 at every misalignment, with no
+ * non-ASCII byte or one at every position: returns n for ASCII, else a k at
+ * or before the first non-ASCII byte, with dst[0..k) copied. */
+static void test_ascii_copy(void)
+{
+    size_t n, mis, bad, k;
+    int l;
+    for (n = 0; n <= 300; n++) {
+        for (mis = 0; mis < 8; mis++) {
+            for (bad = 0; bad <= n; bad += (g_quick && bad > 2 ? 7 : 1)) {
+                uint8_t *block = (uint8_t *)malloc(n + mis ? n + mis : 1);
+                uint8_t *src = block + mis, *dst = (uint8_t *)malloc(n ? n : 1);
+                for (k = 0; k < n; k++)
+                    src[k] = (uint8_t)('a' + k % 26);
+                if (bad < n)
+                    src[bad] = (uint8_t)(0x80 + bad % 128);
+                for (l = 0; l < g_nlevels; l++) {
+                    size_t got;
+                    memset(dst, 0, n);
+                    got = wsf_utf8_ascii_copy(dst, src, n, g_levels[l]);
+                    g_checks++;
+                    if ((bad == n && got != n) || (bad < n && got > bad) ||
+                        memcmp(dst, src, got) != 0)
+                        FAIL("ascii copy: level %s, n=%zu mis=%zu bad=%zu: got %zu",
+                             wsf_level_name(g_levels[l]), n, mis, bad, got);
+                }
+                free(dst);
+                free(block);
+            }
+        }
+    }
+}
+
 /* Garbage in: every writer, any output length; nothing may be touched
  * outside the buffers (ASan) and every call must return. */
 static void test_garbage_is_bounded(void)
@@ -495,7 +531,7 @@ static void bench(void)
 
 int main(int argc, char **argv)
 {
-    int i, only = -1, do_bench = 0, no_ssse3 = 0;
+    int i, only = -1, do_bench = 0, no_ssse3 = 0, no_vbmi2 = 0;
     wsf_cpu_features cpu;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--level") == 0 && i + 1 < argc)
@@ -506,10 +542,12 @@ int main(int argc, char **argv)
             do_bench = 1;
         else if (strcmp(argv[i], "--no-ssse3") == 0)
             no_ssse3 = 1;
+        else if (strcmp(argv[i], "--no-vbmi2") == 0)
+            no_vbmi2 = 1;
         else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
             rng_state = strtoull(argv[++i], NULL, 0) | 1;
         else {
-            fprintf(stderr, "usage: %s [--level NAME] [--quick] [--seed S] [--no-ssse3] [--bench]\n",
+            fprintf(stderr, "usage: %s [--level NAME] [--quick] [--seed S] [--no-ssse3] [--no-vbmi2] [--bench]\n",
                     argv[0]);
             return 2;
         }
@@ -517,6 +555,8 @@ int main(int argc, char **argv)
     cpu = wsf_detect();
     if (no_ssse3)
         cpu.ssse3 = cpu.sse41 = 0;
+    if (no_vbmi2)
+        cpu.avx512vbmi2 = 0;
     wsf_utf8_init(&cpu);
     if (only > cpu.level) {
         printf("level %s not supported by this CPU: skipped\n", wsf_level_name(only));
@@ -532,12 +572,14 @@ int main(int argc, char **argv)
     fprintf(stderr, "utf8_decode tests, levels:");
     for (i = 0; i < g_nlevels; i++)
         fprintf(stderr, " %s", wsf_level_name(g_levels[i]));
-    fprintf(stderr, "%s%s, SIMD from %d bytes\n", g_quick ? " (quick)" : "",
-            no_ssse3 ? " (no SSSE3)" : "", (int)WSF_UTF8_DECODE_SIMD_FROM);
+    fprintf(stderr, "%s%s, AVX512-VBMI2 %s, SIMD from %d bytes\n", g_quick ? " (quick)" : "",
+            no_ssse3 ? " (no SSSE3)" : "", cpu.avx512vbmi2 ? "used" : "not used",
+            (int)WSF_UTF8_DECODE_SIMD_FROM);
     test_tables();
     test_lengths_and_alignment();
     test_random();
     test_garbage_is_bounded();
+    test_ascii_copy();
     test_every_code_point();
     free(g_want);
     printf("test_utf8_decode: %lu checks, %lu failures\n", g_checks, g_failures);

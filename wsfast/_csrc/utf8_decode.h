@@ -13,10 +13,11 @@
  *   wsf_utf8_decode    writes exactly `m` units (the measured length) of
  *                      that width into native-endian storage.
  *
- * Transcoding works on windows that start on a code-point boundary.  In a
- * window every code point is written from the position of its LAST byte,
- * where its value is a function of that byte and the (up to) three before
- * it, b0 = p[k], b1 = p[k-1], b2 = p[k-2], b3 = p[k-3]:
+ * Transcoding works on fixed blocks of 16, 32 or 64 bytes.  Every code
+ * point is written from the position of its LAST byte, where its value is
+ * a function of that byte and the (up to) three before it, b0 = p[k],
+ * b1 = p[k-1], b2 = p[k-2], b3 = p[k-3] (the first positions of a block
+ * take them from the block before):
  *
  *   bits 0..7    lo  = b0                          if b0 is ASCII
  *                      (b0 & 3F) | (b1 << 6)        otherwise
@@ -29,25 +30,28 @@
  *                                                  else 0
  *
  * (shifts are within a byte).  The three "planes" are computed for every
- * byte of the window at once; the positions that end a code point are those
- * followed by a non-continuation byte, plus the window's last byte when it is
- * ASCII; the planes are then compacted to those positions with a byte
- * shuffle per 8 positions (a 256-entry table of indexes) and interleaved
- * into 1, 2 or 4-byte units.  The window then advances past the last code
- * point it completed.  A window of pure ASCII is only widened.  This is the
- * approach of the published SIMD transcoders (ASCII fast path, shuffles
- * chosen by a bit mask of code-point ends), written here for byte planes.
+ * byte of a block at once; the positions that end a code point are those
+ * followed by a non-continuation byte (for the last one, the first byte of
+ * the next block); the planes are compacted to those positions (a byte
+ * shuffle per 8 positions from a 256-entry table of indexes, or AVX-512's
+ * compress instructions) and interleaved into 1, 2 or 4-byte units.  The
+ * blocks advance by a fixed stride, so that no block waits for the one
+ * before it to be decoded (only the output position carries over), and a
+ * block of pure ASCII is only widened.  This is the approach of the
+ * published SIMD transcoders (an ASCII fast path; shuffles chosen by a bit
+ * mask of code-point ends), written here for byte planes.
  *
- * Levels: scalar (every platform; endian-neutral), SSSE3/SSE4.1 (x86 base
- * level, 16-byte windows), AVX2 (32), AVX-512 F+BW (64), NEON (16, little-
- * endian AArch64).  The wider x86 levels finish with the narrower ones.
+ * Levels: scalar (every platform; endian-neutral), SSSE3/SSE4.1 (the x86
+ * base level, 16-byte blocks), AVX2 (32), AVX-512 F+BW (64; with
+ * AVX512-VBMI2 when the CPU has it), NEON (16, little-endian AArch64).
  *
  * Bounds: no kernel reads outside p[0..n) or writes outside dst[0..m) units,
- * whatever the bytes are.  The last, partial window is a zero-padded copy
- * (zeros are ASCII: they end the last real code point and are dropped), and
- * a window whose output might pass dst + m goes through a local buffer.
- * Input that is NOT valid UTF-8 (a contract violation, or a buffer changed by
- * another thread meanwhile) gives unspecified units, but the same bounds.
+ * whatever the bytes are.  The last, partial block is a zero-padded copy or a
+ * masked load (zeros are ASCII: they end the last real code point and are
+ * dropped), and a block whose output might pass dst + m goes through a local
+ * buffer.  Input that is NOT valid UTF-8 (a contract violation, or a buffer
+ * changed by another thread meanwhile) gives unspecified units, but the same
+ * bounds.
  *
  * Plain C99, no Python.h; everything is `static inline`.
  */
@@ -77,29 +81,6 @@ typedef struct {
 static inline uint32_t wsf_utf8_maxchar_of(unsigned maxbyte)
 {
     return maxbyte < 0x80 ? 0x7Fu : maxbyte < 0xC4 ? 0xFFu : maxbyte < 0xF0 ? 0xFFFFu : 0x10FFFFu;
-}
-
-/* Number of significant bits of x (x != 0). */
-static inline unsigned wsf_u8d_bitlen32(uint32_t x)
-{
-#if defined(_MSC_VER) && !defined(__clang__)
-    unsigned long r;
-    _BitScanReverse(&r, x);
-    return (unsigned)r + 1;
-#else
-    return 32u - (unsigned)__builtin_clz(x);
-#endif
-}
-
-static inline unsigned wsf_u8d_bitlen64(uint64_t x)
-{
-#if defined(_MSC_VER) && !defined(__clang__)
-    unsigned long r;
-    _BitScanReverse64(&r, x);
-    return (unsigned)r + 1;
-#else
-    return 64u - (unsigned)__builtin_clzll(x);
-#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -299,6 +280,37 @@ static const uint8_t wsf_u8d_popc[256] = {
 };
 
 /* ------------------------------------------------------------------------ */
+/* Block ends                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Transcoding runs over fixed blocks of w bytes (16, 32, 64).  A code point
+ * ends at position k of a block when the byte after it is not a
+ * continuation byte: bit k + 1 of the block's lead mask, or, for the last
+ * position, the first byte of the next block (or the end of the input).  A
+ * short last block is a zero-padded copy: its padding counts as leads, and
+ * the positions past the input are dropped. */
+static inline uint32_t wsf_u8d_ends(uint32_t lead, unsigned w, const uint8_t *p, size_t i,
+                                    size_t n)
+{
+    const size_t avail = n - i;
+    if (avail > w)
+        return (lead >> 1) | ((uint32_t)((p[i + w] & 0xC0) != 0x80) << (w - 1));
+    if (avail == w)
+        return (lead >> 1) | ((uint32_t)1 << (w - 1));
+    return (lead >> 1) & (((uint32_t)1 << avail) - 1);
+}
+
+static inline uint64_t wsf_u8d_ends64(uint64_t lead, const uint8_t *p, size_t i, size_t n)
+{
+    const size_t avail = n - i;
+    if (avail > 64)
+        return (lead >> 1) | ((uint64_t)((p[i + 64] & 0xC0) != 0x80) << 63);
+    if (avail == 64)
+        return (lead >> 1) | ((uint64_t)1 << 63);
+    return (lead >> 1) & ((((uint64_t)1) << avail) - 1);
+}
+
+/* ------------------------------------------------------------------------ */
 /* x86                                                                       */
 /* ------------------------------------------------------------------------ */
 #if defined(WSF_HAVE_X86_SIMD) && defined(WSF_HAVE_SSE2_BASELINE)
@@ -422,32 +434,33 @@ static inline size_t wsf_u8d_count_avx512(const uint8_t *p, size_t n, unsigned *
     return n - (size_t)s[0];
 }
 
-/* -- 16-byte windows (SSSE3 pshufb, SSE4.1 pblendvb) ---------------------- */
+/* -- 16-byte blocks (SSSE3 pshufb/palignr, SSE4.1 pblendvb) ----------------- */
 
-/* The planes of a window (see the top of the file).  `kind` is a constant
+/* The planes of a block; prev is the block before it (zeros at the start),
+ * whose last bytes are b1..b3 of the first positions.  `kind` is a constant
  * after inlining: UCS-1 needs lo only, UCS-2 lo and hi, UCS-4 all three. */
 WSF_TARGET("ssse3,sse4.1")
-WSF_U8D_INLINE void wsf_u8d_sse_planes(__m128i in, int kind, __m128i *lo, __m128i *hi,
-                                       __m128i *top)
+WSF_U8D_INLINE void wsf_u8d_sse_planes(__m128i in, __m128i prev, int kind, __m128i *lo,
+                                       __m128i *hi, __m128i *top)
 {
     const __m128i asc = _mm_cmpgt_epi8(in, _mm_set1_epi8(-1));
-    __m128i b1 = _mm_slli_si128(in, 1);
+    const __m128i c0 = _mm_set1_epi8(-64); /* below: a continuation byte */
+    __m128i b1 = _mm_alignr_epi8(in, prev, 15);
     /* 16-bit shifts drag bits over from the neighbour byte; the masks drop them. */
     __m128i v = _mm_or_si128(_mm_and_si128(in, _mm_set1_epi8(0x3F)),
                              _mm_and_si128(_mm_slli_epi16(b1, 6), _mm_set1_epi8((char)0xC0)));
     *lo = _mm_blendv_epi8(v, in, asc);
     if (kind >= 2) {
-        __m128i cont = _mm_cmplt_epi8(in, _mm_set1_epi8(-64));
-        __m128i b2 = _mm_slli_si128(in, 2);
+        __m128i b2 = _mm_alignr_epi8(in, prev, 14);
+        __m128i c1 = _mm_cmplt_epi8(b1, c0);
         __m128i h = _mm_and_si128(_mm_srli_epi16(b1, 2), _mm_set1_epi8(0x0F));
         __m128i h2 = _mm_and_si128(_mm_slli_epi16(b2, 4), _mm_set1_epi8((char)0xF0));
-        h = _mm_or_si128(h, _mm_and_si128(_mm_slli_si128(cont, 1), h2));
-        *hi = _mm_andnot_si128(asc, h);
+        *hi = _mm_andnot_si128(asc, _mm_or_si128(h, _mm_and_si128(c1, h2)));
         if (kind == 4) {
-            __m128i b3 = _mm_slli_si128(in, 3);
+            __m128i b3 = _mm_alignr_epi8(in, prev, 13);
+            __m128i c12 = _mm_and_si128(c1, _mm_cmplt_epi8(b2, c0));
             __m128i t = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(b2, 4), _mm_set1_epi8(0x03)),
                                      _mm_and_si128(_mm_slli_epi16(b3, 2), _mm_set1_epi8(0x1C)));
-            __m128i c12 = _mm_and_si128(_mm_slli_si128(cont, 1), _mm_slli_si128(cont, 2));
             *top = _mm_andnot_si128(asc, _mm_and_si128(c12, t));
         }
     }
@@ -505,126 +518,87 @@ WSF_U8D_INLINE void wsf_u8d_sse_widen(uint8_t *dst, int kind, __m128i in)
     }
 }
 
-/* One window at p (16 readable bytes, or `avail` < 16 real bytes in a
- * zero-padded copy): its planes and its end mask; *used = bytes consumed. */
+/* The units of a block's 16 positions at unit o of dst[0..m): through a
+ * local buffer when fewer than 16 units of room are left.  Returns the new o. */
 WSF_TARGET("ssse3,sse4.1")
-WSF_U8D_INLINE unsigned wsf_u8d_sse_ends(__m128i in, size_t avail, unsigned *used)
+WSF_U8D_INLINE size_t wsf_u8d_sse_put(uint8_t *dst, size_t o, size_t m, int kind, __m128i lo,
+                                      __m128i hi, __m128i top, unsigned e)
 {
-    unsigned lead = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(in, _mm_set1_epi8(-65)));
-    unsigned e;
-    if (avail >= 16) {
-        /* A position ends a code point when a non-continuation byte follows;
-         * the last one only when it is ASCII (what follows is not known). */
-        e = (lead >> 1) | ((unsigned)~_mm_movemask_epi8(in) & 0x8000u);
-        e |= (e == 0); /* no progress is only possible for invalid input */
-        *used = wsf_u8d_bitlen32(e);
-    } else {
-        /* Padding is zeros, i.e. leads: every real code point is ended. */
-        e = (lead >> 1) & ((1u << avail) - 1);
-        *used = (unsigned)avail;
-    }
-    return e;
-}
-
-/* Finish from p[i..n) into units o..m: windows whose input or output would
- * pass the end go through local copies. */
-WSF_TARGET("ssse3,sse4.1")
-WSF_U8D_INLINE void wsf_u8d_sse_finish(uint8_t *dst, size_t o, size_t m, const uint8_t *p,
-                                       size_t i, size_t n, int kind)
-{
-    while (i < n && o < m) {
-        uint8_t pad[16];
-        uint8_t tmp[16 * 4];
-        __m128i in, lo, hi = _mm_setzero_si128(), top = _mm_setzero_si128();
-        size_t avail = n - i, count, room = m - o;
-        unsigned e, used;
-        if (avail >= 16) {
-            in = _mm_loadu_si128((const __m128i *)(p + i));
-        } else {
-            memset(pad, 0, sizeof pad);
-            memcpy(pad, p + i, avail);
-            in = _mm_loadu_si128((const __m128i *)(void *)pad);
-        }
-        e = wsf_u8d_sse_ends(in, avail, &used);
-        wsf_u8d_sse_planes(in, kind, &lo, &hi, &top);
-        if (room >= 16) {
-            count = wsf_u8d_sse_emit(dst + o * (size_t)kind, kind, lo, hi, top, e);
-        } else {
-            count = wsf_u8d_sse_emit(tmp, kind, lo, hi, top, e);
-            if (count > room)
-                count = room;
-            memcpy(dst + o * (size_t)kind, tmp, count * (size_t)kind);
-        }
-        o += count;
-        i += used;
-    }
-    if (o < m)
-        memset(dst + o * (size_t)kind, 0, (m - o) * (size_t)kind);
-}
-
-/* Whole windows while 16 input bytes and 16 output units remain; advances
- * *pi and *po. */
-WSF_TARGET("ssse3,sse4.1")
-WSF_U8D_INLINE void wsf_u8d_sse_loop(uint8_t *dst, size_t *po, size_t m, const uint8_t *p,
-                                     size_t *pi, size_t n, int kind)
-{
-    size_t i = *pi, o = *po;
-    while (n - i >= 16 && m - o >= 16) {
-        __m128i in = _mm_loadu_si128((const __m128i *)(p + i));
-        __m128i lo, hi = _mm_setzero_si128(), top = _mm_setzero_si128();
-        unsigned e, used;
-        if (_mm_movemask_epi8(in) == 0) {
-            wsf_u8d_sse_widen(dst + o * (size_t)kind, kind, in);
-            i += 16;
-            o += 16;
-            continue;
-        }
-        e = wsf_u8d_sse_ends(in, 16, &used);
-        wsf_u8d_sse_planes(in, kind, &lo, &hi, &top);
-        o += wsf_u8d_sse_emit(dst + o * (size_t)kind, kind, lo, hi, top, e);
-        i += used;
-    }
-    *pi = i;
-    *po = o;
+    uint8_t tmp[16 * 4];
+    size_t count;
+    if (m - o >= 16)
+        return o + wsf_u8d_sse_emit(dst + o * (size_t)kind, kind, lo, hi, top, e);
+    count = wsf_u8d_sse_emit(tmp, kind, lo, hi, top, e);
+    if (count > m - o)
+        count = m - o;
+    memcpy(dst + o * (size_t)kind, tmp, count * (size_t)kind);
+    return o + count;
 }
 
 WSF_TARGET("ssse3,sse4.1")
 static inline void wsf_u8d_sse(uint8_t *dst, size_t m, const uint8_t *p, size_t n, int kind)
 {
+    __m128i prev = _mm_setzero_si128();
     size_t i = 0, o = 0;
-    wsf_u8d_sse_loop(dst, &o, m, p, &i, n, kind);
-    wsf_u8d_sse_finish(dst, o, m, p, i, n, kind);
+    while (i < n && o < m) {
+        const size_t avail = n - i;
+        __m128i in, lo, hi = _mm_setzero_si128(), top = _mm_setzero_si128();
+        unsigned e;
+        if (avail >= 16) {
+            in = _mm_loadu_si128((const __m128i *)(p + i));
+            if (_mm_movemask_epi8(in) == 0 && m - o >= 16) {
+                wsf_u8d_sse_widen(dst + o * (size_t)kind, kind, in);
+                prev = in;
+                i += 16;
+                o += 16;
+                continue;
+            }
+        } else {
+            uint8_t pad[16] = {0};
+            memcpy(pad, p + i, avail);
+            in = _mm_loadu_si128((const __m128i *)(void *)pad);
+        }
+        e = wsf_u8d_ends((unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(in, _mm_set1_epi8(-65))),
+                         16, p, i, n);
+        wsf_u8d_sse_planes(in, prev, kind, &lo, &hi, &top);
+        o = wsf_u8d_sse_put(dst, o, m, kind, lo, hi, top, e);
+        prev = in;
+        i += 16;
+    }
+    if (o < m)
+        memset(dst + o * (size_t)kind, 0, (m - o) * (size_t)kind);
 }
 
-/* -- 32-byte windows (AVX2) ------------------------------------------------- */
+/* -- 32-byte blocks (AVX2) --------------------------------------------------- */
 
-/* x shifted up by k bytes (0 < k < 16) across the two lanes, zeros in. */
-#define WSF_U8D_AVX2_UP(x, k) \
-    _mm256_alignr_epi8((x), _mm256_permute2x128_si256((x), (x), 0x08), 16 - (k))
+/* x shifted up by k bytes (0 < k < 16) across the two lanes, the last
+ * bytes of prev shifted in. */
+#define WSF_U8D_AVX2_UP(x, prev, k) \
+    _mm256_alignr_epi8((x), _mm256_permute2x128_si256((prev), (x), 0x21), 16 - (k))
 
 WSF_TARGET("avx2")
-WSF_U8D_INLINE void wsf_u8d_avx2_planes(__m256i in, int kind, __m256i *lo, __m256i *hi,
-                                        __m256i *top)
+WSF_U8D_INLINE void wsf_u8d_avx2_planes(__m256i in, __m256i prev, int kind, __m256i *lo,
+                                        __m256i *hi, __m256i *top)
 {
     const __m256i asc = _mm256_cmpgt_epi8(in, _mm256_set1_epi8(-1));
-    __m256i b1 = WSF_U8D_AVX2_UP(in, 1);
+    const __m256i c0 = _mm256_set1_epi8(-64);
+    __m256i b1 = WSF_U8D_AVX2_UP(in, prev, 1);
     __m256i v = _mm256_or_si256(
         _mm256_and_si256(in, _mm256_set1_epi8(0x3F)),
         _mm256_and_si256(_mm256_slli_epi16(b1, 6), _mm256_set1_epi8((char)0xC0)));
     *lo = _mm256_blendv_epi8(v, in, asc);
     if (kind >= 2) {
-        __m256i cont = _mm256_cmpgt_epi8(_mm256_set1_epi8(-64), in);
-        __m256i b2 = WSF_U8D_AVX2_UP(in, 2);
+        __m256i b2 = WSF_U8D_AVX2_UP(in, prev, 2);
+        __m256i c1 = _mm256_cmpgt_epi8(c0, b1);
         __m256i h = _mm256_and_si256(_mm256_srli_epi16(b1, 2), _mm256_set1_epi8(0x0F));
         __m256i h2 = _mm256_and_si256(_mm256_slli_epi16(b2, 4), _mm256_set1_epi8((char)0xF0));
-        h = _mm256_or_si256(h, _mm256_and_si256(WSF_U8D_AVX2_UP(cont, 1), h2));
-        *hi = _mm256_andnot_si256(asc, h);
+        *hi = _mm256_andnot_si256(asc, _mm256_or_si256(h, _mm256_and_si256(c1, h2)));
         if (kind == 4) {
-            __m256i b3 = WSF_U8D_AVX2_UP(in, 3);
+            __m256i b3 = WSF_U8D_AVX2_UP(in, prev, 3);
+            __m256i c12 = _mm256_and_si256(c1, _mm256_cmpgt_epi8(c0, b2));
             __m256i t = _mm256_or_si256(
                 _mm256_and_si256(_mm256_srli_epi16(b2, 4), _mm256_set1_epi8(0x03)),
                 _mm256_and_si256(_mm256_slli_epi16(b3, 2), _mm256_set1_epi8(0x1C)));
-            __m256i c12 = _mm256_and_si256(WSF_U8D_AVX2_UP(cont, 1), WSF_U8D_AVX2_UP(cont, 2));
             *top = _mm256_andnot_si256(asc, _mm256_and_si256(c12, t));
         }
     }
@@ -652,51 +626,52 @@ WSF_U8D_INLINE void wsf_u8d_avx2_widen(uint8_t *dst, int kind, __m256i in)
 }
 
 WSF_TARGET("avx2")
-WSF_U8D_INLINE void wsf_u8d_avx2_loop(uint8_t *dst, size_t *po, size_t m, const uint8_t *p,
-                                      size_t *pi, size_t n, int kind)
-{
-    size_t i = *pi, o = *po;
-    while (n - i >= 32 && m - o >= 32) {
-        __m256i in = _mm256_loadu_si256((const __m256i *)(p + i));
-        __m256i lo, hi = _mm256_setzero_si256(), top = _mm256_setzero_si256();
-        uint32_t hb = (uint32_t)_mm256_movemask_epi8(in), lead, e;
-        if (hb == 0) {
-            wsf_u8d_avx2_widen(dst + o * (size_t)kind, kind, in);
-            i += 32;
-            o += 32;
-            continue;
-        }
-        lead = (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(in, _mm256_set1_epi8(-65)));
-        e = (lead >> 1) | (~hb & 0x80000000u);
-        e |= (e == 0);
-        wsf_u8d_avx2_planes(in, kind, &lo, &hi, &top);
-        o += wsf_u8d_sse_emit(dst + o * (size_t)kind, kind, _mm256_castsi256_si128(lo),
-                              _mm256_castsi256_si128(hi), _mm256_castsi256_si128(top),
-                              e & 0xFFFFu);
-        o += wsf_u8d_sse_emit(dst + o * (size_t)kind, kind, _mm256_extracti128_si256(lo, 1),
-                              _mm256_extracti128_si256(hi, 1),
-                              _mm256_extracti128_si256(top, 1), e >> 16);
-        i += wsf_u8d_bitlen32(e);
-    }
-    *pi = i;
-    *po = o;
-}
-
-WSF_TARGET("avx2")
 static inline void wsf_u8d_avx2(uint8_t *dst, size_t m, const uint8_t *p, size_t n, int kind)
 {
+    __m256i prev = _mm256_setzero_si256();
     size_t i = 0, o = 0;
-    wsf_u8d_avx2_loop(dst, &o, m, p, &i, n, kind);
-    wsf_u8d_sse_loop(dst, &o, m, p, &i, n, kind);
-    wsf_u8d_sse_finish(dst, o, m, p, i, n, kind);
+    while (i < n && o < m) {
+        const size_t avail = n - i;
+        __m256i in, lo, hi = _mm256_setzero_si256(), top = _mm256_setzero_si256();
+        uint32_t e;
+        if (avail >= 32) {
+            in = _mm256_loadu_si256((const __m256i *)(p + i));
+            if (_mm256_movemask_epi8(in) == 0 && m - o >= 32) {
+                wsf_u8d_avx2_widen(dst + o * (size_t)kind, kind, in);
+                prev = in;
+                i += 32;
+                o += 32;
+                continue;
+            }
+        } else {
+            uint8_t pad[32] = {0};
+            memcpy(pad, p + i, avail);
+            in = _mm256_loadu_si256((const __m256i *)(void *)pad);
+        }
+        e = wsf_u8d_ends(
+            (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(in, _mm256_set1_epi8(-65))), 32, p,
+            i, n);
+        wsf_u8d_avx2_planes(in, prev, kind, &lo, &hi, &top);
+        o = wsf_u8d_sse_put(dst, o, m, kind, _mm256_castsi256_si128(lo),
+                            _mm256_castsi256_si128(hi), _mm256_castsi256_si128(top),
+                            e & 0xFFFFu);
+        o = wsf_u8d_sse_put(dst, o, m, kind, _mm256_extracti128_si256(lo, 1),
+                            _mm256_extracti128_si256(hi, 1), _mm256_extracti128_si256(top, 1),
+                            e >> 16);
+        prev = in;
+        i += 32;
+    }
+    if (o < m)
+        memset(dst + o * (size_t)kind, 0, (m - o) * (size_t)kind);
 }
 
-/* -- 64-byte windows (AVX-512 F+BW) ----------------------------------------- */
+/* -- 64-byte blocks (AVX-512 F+BW; VBMI2 when present) ------------------------- */
 
-/* x shifted up by k bytes (0 < k < 16) across the four lanes, zeros in:
- * valignq brings each lane's predecessor under it, vpalignr takes k bytes. */
-#define WSF_U8D_AVX512_UP(x, k) \
-    _mm512_alignr_epi8((x), _mm512_alignr_epi64((x), _mm512_setzero_si512(), 6), 16 - (k))
+/* x shifted up by k bytes (0 < k < 16) across the four lanes, the last
+ * bytes of prev shifted in: valignq brings each lane's predecessor under
+ * it, vpalignr takes k bytes of it. */
+#define WSF_U8D_AVX512_UP(x, prev, k) \
+    _mm512_alignr_epi8((x), _mm512_alignr_epi64((x), (prev), 6), 16 - (k))
 
 WSF_TARGET("avx512f,avx512bw")
 WSF_U8D_INLINE void wsf_u8d_avx512_widen(uint8_t *dst, int kind, __m512i in)
@@ -718,93 +693,174 @@ WSF_U8D_INLINE void wsf_u8d_avx512_widen(uint8_t *dst, int kind, __m512i in)
     }
 }
 
+/* The planes of a 64-byte block (byte masks instead of mask vectors). */
+WSF_TARGET("avx512f,avx512bw")
+WSF_U8D_INLINE void wsf_u8d_avx512_planes(__m512i in, __m512i prev, uint64_t hb, int kind,
+                                          __m512i *lo, __m512i *hi, __m512i *top)
+{
+    const __m512i c0 = _mm512_set1_epi8(-64);
+    __m512i b1 = WSF_U8D_AVX512_UP(in, prev, 1);
+    __m512i v = _mm512_or_si512(
+        _mm512_and_si512(in, _mm512_set1_epi8(0x3F)),
+        _mm512_and_si512(_mm512_slli_epi16(b1, 6), _mm512_set1_epi8((char)0xC0)));
+    *lo = _mm512_mask_blend_epi8(~hb, v, in);
+    if (kind >= 2) {
+        __m512i b2 = WSF_U8D_AVX512_UP(in, prev, 2);
+        uint64_t c1 = (uint64_t)_mm512_cmplt_epi8_mask(b1, c0);
+        __m512i h = _mm512_and_si512(_mm512_srli_epi16(b1, 2), _mm512_set1_epi8(0x0F));
+        __m512i h2 = _mm512_and_si512(_mm512_slli_epi16(b2, 4), _mm512_set1_epi8((char)0xF0));
+        *hi = _mm512_maskz_mov_epi8(hb, _mm512_or_si512(h, _mm512_maskz_mov_epi8(c1, h2)));
+        if (kind == 4) {
+            __m512i b3 = WSF_U8D_AVX512_UP(in, prev, 3);
+            uint64_t c12 = c1 & (uint64_t)_mm512_cmplt_epi8_mask(b2, c0);
+            __m512i t = _mm512_or_si512(
+                _mm512_and_si512(_mm512_srli_epi16(b2, 4), _mm512_set1_epi8(0x03)),
+                _mm512_and_si512(_mm512_slli_epi16(b3, 2), _mm512_set1_epi8(0x1C)));
+            *top = _mm512_maskz_mov_epi8(hb & c12, t);
+        }
+    }
+}
+
+/* Lane k (0..3) of a vector; extract needs a constant index. */
+WSF_TARGET("avx512f,avx512bw")
+WSF_U8D_INLINE __m128i wsf_u8d_avx512_lane(__m512i x, int k)
+{
+    switch (k) {
+    case 0:
+        return _mm512_castsi512_si128(x);
+    case 1:
+        return _mm512_extracti32x4_epi32(x, 1);
+    case 2:
+        return _mm512_extracti32x4_epi32(x, 2);
+    default:
+        return _mm512_extracti32x4_epi32(x, 3);
+    }
+}
+
+/* Units of a block with 64 units of room: the F+BW way (byte shuffles per
+ * 8 positions; vpcompressd for UCS-4, measured 1.5x the shuffles there). */
+WSF_TARGET("avx512f,avx512bw")
+WSF_U8D_INLINE size_t wsf_u8d_avx512_emit(uint8_t *dst, int kind, __m512i lo, __m512i hi,
+                                          __m512i top, uint64_t e)
+{
+    size_t count = 0;
+    int lane;
+    for (lane = 0; lane < 4; lane++) {
+        const unsigned e16 = (unsigned)(e >> (16 * lane)) & 0xFFFFu;
+        const __m128i l = wsf_u8d_avx512_lane(lo, lane), h = wsf_u8d_avx512_lane(hi, lane);
+        if (kind == 4) {
+            __m512i v = _mm512_ternarylogic_epi32(
+                _mm512_cvtepu8_epi32(l), _mm512_slli_epi32(_mm512_cvtepu8_epi32(h), 8),
+                _mm512_slli_epi32(_mm512_cvtepu8_epi32(wsf_u8d_avx512_lane(top, lane)), 16),
+                0xFE);
+            _mm512_storeu_si512((void *)(dst + 4 * count),
+                                _mm512_maskz_compress_epi32((__mmask16)e16, v));
+            count += (size_t)wsf_u8d_popc[e16 & 0xFF] + wsf_u8d_popc[e16 >> 8];
+        } else {
+            count += wsf_u8d_sse_emit(dst + count * (size_t)kind, kind, l, h,
+                                      _mm_setzero_si128(), e16);
+        }
+    }
+    return count;
+}
+
+/* The same with AVX512-VBMI2 (Ice Lake, Zen 4 and later): vpcompressb packs
+ * each plane of the block in one instruction; the packed bytes are then
+ * widened 16 or 32 units at a time. */
+WSF_TARGET("avx512f,avx512bw,avx512vbmi2,popcnt")
+WSF_U8D_INLINE size_t wsf_u8d_avx512_emit_vbmi2(uint8_t *dst, int kind, __m512i lo,
+                                                __m512i hi, __m512i top, uint64_t e)
+{
+    const size_t count = (size_t)_mm_popcnt_u64(e);
+    lo = _mm512_maskz_compress_epi8((__mmask64)e, lo);
+    if (kind == 1) {
+        _mm512_storeu_si512((void *)dst, lo);
+    } else if (kind == 2) {
+        hi = _mm512_maskz_compress_epi8((__mmask64)e, hi);
+        _mm512_storeu_si512(
+            (void *)dst,
+            _mm512_or_si512(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(lo)),
+                            _mm512_slli_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(hi)),
+                                              8)));
+        if (count > 32)
+            _mm512_storeu_si512(
+                (void *)(dst + 64),
+                _mm512_or_si512(
+                    _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(lo, 1)),
+                    _mm512_slli_epi16(_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(hi, 1)),
+                                      8)));
+    } else {
+        int g;
+        hi = _mm512_maskz_compress_epi8((__mmask64)e, hi);
+        top = _mm512_maskz_compress_epi8((__mmask64)e, top);
+        for (g = 0; g < 4 && (size_t)(16 * g) < count; g++)
+            _mm512_storeu_si512(
+                (void *)(dst + 64 * g),
+                _mm512_ternarylogic_epi32(
+                    _mm512_cvtepu8_epi32(wsf_u8d_avx512_lane(lo, g)),
+                    _mm512_slli_epi32(_mm512_cvtepu8_epi32(wsf_u8d_avx512_lane(hi, g)), 8),
+                    _mm512_slli_epi32(_mm512_cvtepu8_epi32(wsf_u8d_avx512_lane(top, g)), 16),
+                    0xFE));
+    }
+    return count;
+}
+
+/* The block loop of both flavours (a macro: the VBMI2 one may only be
+ * inlined into a function compiled for VBMI2).  The last, partial block is
+ * a masked load: masked-off lanes are neither read (faults suppressed) nor
+ * kept (they are 0). */
+#define WSF_U8D_AVX512_BLOCKS(EMIT)                                                        \
+    do {                                                                                   \
+        __m512i prev = _mm512_setzero_si512();                                             \
+        size_t i = 0, o = 0;                                                               \
+        while (i < n && o < m) {                                                           \
+            const size_t avail = n - i;                                                    \
+            __m512i in, lo, hi = _mm512_setzero_si512(), top = _mm512_setzero_si512();     \
+            uint64_t hb, e;                                                                \
+            if (avail >= 64)                                                               \
+                in = _mm512_loadu_si512((const void *)(p + i));                            \
+            else                                                                           \
+                in = _mm512_maskz_loadu_epi8((((uint64_t)1) << avail) - 1,                 \
+                                             (const void *)(p + i));                       \
+            hb = (uint64_t)_mm512_movepi8_mask(in);                                        \
+            if (hb == 0 && avail >= 64 && m - o >= 64) {                                   \
+                wsf_u8d_avx512_widen(dst + o * (size_t)kind, kind, in);                    \
+                prev = in;                                                                 \
+                i += 64;                                                                   \
+                o += 64;                                                                   \
+                continue;                                                                  \
+            }                                                                              \
+            e = wsf_u8d_ends64(                                                            \
+                (uint64_t)_mm512_cmpgt_epi8_mask(in, _mm512_set1_epi8(-65)), p, i, n);     \
+            wsf_u8d_avx512_planes(in, prev, hb, kind, &lo, &hi, &top);                     \
+            if (m - o >= 64) {                                                             \
+                o += EMIT(dst + o * (size_t)kind, kind, lo, hi, top, e);                   \
+            } else {                                                                       \
+                uint8_t tmp[64 * 4];                                                       \
+                size_t count = EMIT(tmp, kind, lo, hi, top, e);                            \
+                if (count > m - o)                                                         \
+                    count = m - o;                                                         \
+                memcpy(dst + o * (size_t)kind, tmp, count * (size_t)kind);                 \
+                o += count;                                                                \
+            }                                                                              \
+            prev = in;                                                                     \
+            i += 64;                                                                       \
+        }                                                                                  \
+        if (o < m)                                                                         \
+            memset(dst + o * (size_t)kind, 0, (m - o) * (size_t)kind);                     \
+    } while (0)
+
 WSF_TARGET("avx512f,avx512bw")
 static inline void wsf_u8d_avx512(uint8_t *dst, size_t m, const uint8_t *p, size_t n, int kind)
 {
-    size_t i = 0, o = 0;
-    while (n - i >= 64 && m - o >= 64) {
-        const __m512i in = _mm512_loadu_si512((const void *)(p + i));
-        const uint64_t hb = (uint64_t)_mm512_movepi8_mask(in);
-        __m512i b1, lo, hi = _mm512_setzero_si512(), top = _mm512_setzero_si512();
-        uint64_t lead, e, cont;
-        int lane;
-        if (hb == 0) {
-            wsf_u8d_avx512_widen(dst + o * (size_t)kind, kind, in);
-            i += 64;
-            o += 64;
-            continue;
-        }
-        lead = (uint64_t)_mm512_cmpgt_epi8_mask(in, _mm512_set1_epi8(-65));
-        cont = ~lead;
-        e = (lead >> 1) | (~hb & 0x8000000000000000ull);
-        e |= (e == 0);
-        /* The planes; the byte masks (ASCII = ~hb, continuation = ~lead)
-         * shift like any integer. */
-        b1 = WSF_U8D_AVX512_UP(in, 1);
-        lo = _mm512_or_si512(
-            _mm512_and_si512(in, _mm512_set1_epi8(0x3F)),
-            _mm512_and_si512(_mm512_slli_epi16(b1, 6), _mm512_set1_epi8((char)0xC0)));
-        lo = _mm512_mask_blend_epi8(~hb, lo, in);
-        if (kind >= 2) {
-            __m512i b2 = WSF_U8D_AVX512_UP(in, 2);
-            __m512i h = _mm512_and_si512(_mm512_srli_epi16(b1, 2), _mm512_set1_epi8(0x0F));
-            __m512i h2 = _mm512_and_si512(_mm512_slli_epi16(b2, 4), _mm512_set1_epi8((char)0xF0));
-            h = _mm512_or_si512(h, _mm512_maskz_mov_epi8(cont << 1, h2));
-            hi = _mm512_maskz_mov_epi8(hb, h);
-            if (kind == 4) {
-                __m512i b3 = WSF_U8D_AVX512_UP(in, 3);
-                __m512i t = _mm512_or_si512(
-                    _mm512_and_si512(_mm512_srli_epi16(b2, 4), _mm512_set1_epi8(0x03)),
-                    _mm512_and_si512(_mm512_slli_epi16(b3, 2), _mm512_set1_epi8(0x1C)));
-                top = _mm512_maskz_mov_epi8(hb & (cont << 1) & (cont << 2), t);
-            }
-        }
-        for (lane = 0; lane < 4; lane++) {
-            __m128i l, h, t;
-            switch (lane) { /* extract needs a constant index */
-            case 0:
-                l = _mm512_castsi512_si128(lo);
-                h = _mm512_castsi512_si128(hi);
-                t = _mm512_castsi512_si128(top);
-                break;
-            case 1:
-                l = _mm512_extracti32x4_epi32(lo, 1);
-                h = _mm512_extracti32x4_epi32(hi, 1);
-                t = _mm512_extracti32x4_epi32(top, 1);
-                break;
-            case 2:
-                l = _mm512_extracti32x4_epi32(lo, 2);
-                h = _mm512_extracti32x4_epi32(hi, 2);
-                t = _mm512_extracti32x4_epi32(top, 2);
-                break;
-            default:
-                l = _mm512_extracti32x4_epi32(lo, 3);
-                h = _mm512_extracti32x4_epi32(hi, 3);
-                t = _mm512_extracti32x4_epi32(top, 3);
-                break;
-            }
-            {
-                unsigned e16 = (unsigned)(e >> (16 * lane)) & 0xFFFFu;
-                if (kind == 4) {
-                    /* vpcompressd packs 16 dword units in one step (measured
-                     * 1.5x the byte shuffles for 4-byte text; no gain for
-                     * UCS-2, which would need two more conversions). */
-                    __m512i v = _mm512_or_si512(_mm512_cvtepu8_epi32(l),
-                                                _mm512_slli_epi32(_mm512_cvtepu8_epi32(h), 8));
-                    v = _mm512_or_si512(v, _mm512_slli_epi32(_mm512_cvtepu8_epi32(t), 16));
-                    _mm512_storeu_si512((void *)(dst + o * 4),
-                                        _mm512_maskz_compress_epi32((__mmask16)e16, v));
-                    o += (size_t)wsf_u8d_popc[e16 & 0xFF] + wsf_u8d_popc[e16 >> 8];
-                    continue;
-                }
-                o += wsf_u8d_sse_emit(dst + o * (size_t)kind, kind, l, h, t, e16);
-            }
-        }
-        i += wsf_u8d_bitlen64(e);
-    }
-    wsf_u8d_avx2_loop(dst, &o, m, p, &i, n, kind);
-    wsf_u8d_sse_loop(dst, &o, m, p, &i, n, kind);
-    wsf_u8d_sse_finish(dst, o, m, p, i, n, kind);
+    WSF_U8D_AVX512_BLOCKS(wsf_u8d_avx512_emit);
+}
+
+WSF_TARGET("avx512f,avx512bw,avx512vbmi2,popcnt")
+static inline void wsf_u8d_avx512_vbmi2(uint8_t *dst, size_t m, const uint8_t *p, size_t n,
+                                        int kind)
+{
+    WSF_U8D_AVX512_BLOCKS(wsf_u8d_avx512_emit_vbmi2);
 }
 
 #endif /* x86 */
@@ -850,25 +906,24 @@ static inline unsigned wsf_u8d_neon_bits(uint8x16_t m)
     return (unsigned)vaddv_u8(vget_low_u8(t)) | ((unsigned)vaddv_u8(vget_high_u8(t)) << 8);
 }
 
-static inline void wsf_u8d_neon_planes(uint8x16_t in, int kind, uint8x16_t *lo, uint8x16_t *hi,
-                                       uint8x16_t *top)
+static inline void wsf_u8d_neon_planes(uint8x16_t in, uint8x16_t prev, int kind,
+                                       uint8x16_t *lo, uint8x16_t *hi, uint8x16_t *top)
 {
-    const uint8x16_t zero = vdupq_n_u8(0);
     const uint8x16_t asc = vcltq_u8(in, vdupq_n_u8(0x80));
-    uint8x16_t b1 = vextq_u8(zero, in, 15);
+    const int8x16_t c0 = vdupq_n_s8(-64);
+    uint8x16_t b1 = vextq_u8(prev, in, 15);
     uint8x16_t v = vorrq_u8(vandq_u8(in, vdupq_n_u8(0x3F)), vshlq_n_u8(b1, 6));
     *lo = vbslq_u8(asc, in, v);
     if (kind >= 2) {
-        uint8x16_t cont = vcltq_s8(vreinterpretq_s8_u8(in), vdupq_n_s8(-64));
-        uint8x16_t b2 = vextq_u8(zero, in, 14);
+        uint8x16_t b2 = vextq_u8(prev, in, 14);
+        uint8x16_t c1 = vcltq_s8(vreinterpretq_s8_u8(b1), c0);
         uint8x16_t h = vandq_u8(vshrq_n_u8(b1, 2), vdupq_n_u8(0x0F));
-        h = vorrq_u8(h, vandq_u8(vextq_u8(zero, cont, 15), vshlq_n_u8(b2, 4)));
-        *hi = vbicq_u8(h, asc);
+        *hi = vbicq_u8(vorrq_u8(h, vandq_u8(c1, vshlq_n_u8(b2, 4))), asc);
         if (kind == 4) {
-            uint8x16_t b3 = vextq_u8(zero, in, 13);
+            uint8x16_t b3 = vextq_u8(prev, in, 13);
+            uint8x16_t c12 = vandq_u8(c1, vcltq_s8(vreinterpretq_s8_u8(b2), c0));
             uint8x16_t t = vorrq_u8(vandq_u8(vshrq_n_u8(b2, 4), vdupq_n_u8(0x03)),
                                     vandq_u8(vshlq_n_u8(b3, 2), vdupq_n_u8(0x1C)));
-            uint8x16_t c12 = vandq_u8(vextq_u8(zero, cont, 15), vextq_u8(zero, cont, 14));
             *top = vbicq_u8(vandq_u8(c12, t), asc);
         }
     }
@@ -889,8 +944,8 @@ static inline size_t wsf_u8d_neon_emit(uint8_t *dst, int kind, uint8x16_t lo, ui
         if (kind == 1) {
             vst1_u8(out, l);
         } else {
-            uint8x16_t w = vcombine_u8(vzip1_u8(l, vqtbl1_u8(hi, idx)),
-                                       vzip2_u8(l, vqtbl1_u8(hi, idx)));
+            uint8x8_t h = vqtbl1_u8(hi, idx);
+            uint8x16_t w = vcombine_u8(vzip1_u8(l, h), vzip2_u8(l, h));
             if (kind == 2) {
                 vst1q_u8(out, w);
             } else {
@@ -926,53 +981,113 @@ static inline void wsf_u8d_neon_widen(uint8_t *dst, int kind, uint8x16_t in)
 
 static inline void wsf_u8d_neon(uint8_t *dst, size_t m, const uint8_t *p, size_t n, int kind)
 {
+    uint8x16_t prev = vdupq_n_u8(0);
     size_t i = 0, o = 0;
     while (i < n && o < m) {
-        uint8_t pad[16];
-        uint8_t tmp[16 * 4];
+        const size_t avail = n - i;
         uint8x16_t in, lo, hi = vdupq_n_u8(0), top = vdupq_n_u8(0);
-        size_t avail = n - i, count, room = m - o;
-        unsigned e, used, lead;
+        unsigned e;
         if (avail >= 16) {
             in = vld1q_u8(p + i);
-            if (room >= 16 && vmaxvq_u8(in) < 0x80) {
+            if (vmaxvq_u8(in) < 0x80 && m - o >= 16) {
                 wsf_u8d_neon_widen(dst + o * (size_t)kind, kind, in);
+                prev = in;
                 i += 16;
                 o += 16;
                 continue;
             }
         } else {
-            memset(pad, 0, sizeof pad);
+            uint8_t pad[16] = {0};
             memcpy(pad, p + i, avail);
             in = vld1q_u8(pad);
         }
-        lead = wsf_u8d_neon_bits(vcgtq_s8(vreinterpretq_s8_u8(in), vdupq_n_s8(-65)));
-        if (avail >= 16) {
-            unsigned asc = wsf_u8d_neon_bits(vcltq_u8(in, vdupq_n_u8(0x80)));
-            e = (lead >> 1) | (asc & 0x8000u);
-            e |= (e == 0);
-            used = wsf_u8d_bitlen32(e);
+        e = wsf_u8d_ends(wsf_u8d_neon_bits(vcgtq_s8(vreinterpretq_s8_u8(in), vdupq_n_s8(-65))),
+                         16, p, i, n);
+        wsf_u8d_neon_planes(in, prev, kind, &lo, &hi, &top);
+        if (m - o >= 16) {
+            o += wsf_u8d_neon_emit(dst + o * (size_t)kind, kind, lo, hi, top, e);
         } else {
-            e = (lead >> 1) & ((1u << avail) - 1);
-            used = (unsigned)avail;
-        }
-        wsf_u8d_neon_planes(in, kind, &lo, &hi, &top);
-        if (room >= 16) {
-            count = wsf_u8d_neon_emit(dst + o * (size_t)kind, kind, lo, hi, top, e);
-        } else {
-            count = wsf_u8d_neon_emit(tmp, kind, lo, hi, top, e);
-            if (count > room)
-                count = room;
+            uint8_t tmp[16 * 4];
+            size_t count = wsf_u8d_neon_emit(tmp, kind, lo, hi, top, e);
+            if (count > m - o)
+                count = m - o;
             memcpy(dst + o * (size_t)kind, tmp, count * (size_t)kind);
+            o += count;
         }
-        o += count;
-        i += used;
+        prev = in;
+        i += 16;
     }
     if (o < m)
         memset(dst + o * (size_t)kind, 0, (m - o) * (size_t)kind);
 }
 
 #endif /* NEON */
+
+/* ------------------------------------------------------------------------ */
+/* ASCII copy: copy while checking, one pass                                */
+/* ------------------------------------------------------------------------ */
+
+static inline size_t wsf_u8d_ascii_copy_scalar(uint8_t *dst, const uint8_t *p, size_t n)
+{
+    size_t i = 0, k;
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & WSF_U8D_HIGH)
+            return i;
+        memcpy(dst + i, &w, 8);
+    }
+    for (k = i; k < n; k++)
+        if (p[k] & 0x80)
+            return i;
+    memcpy(dst + i, p + i, n - i);
+    return n;
+}
+
+#if defined(WSF_HAVE_X86_SIMD) && defined(WSF_HAVE_SSE2_BASELINE)
+static inline size_t wsf_u8d_ascii_copy_sse2(uint8_t *dst, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    for (; n - i >= 64; i += 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(p + i + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(p + i + 32));
+        __m128i d = _mm_loadu_si128((const __m128i *)(p + i + 48));
+        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))))
+            return i;
+        _mm_storeu_si128((__m128i *)(dst + i), a);
+        _mm_storeu_si128((__m128i *)(dst + i + 16), b);
+        _mm_storeu_si128((__m128i *)(dst + i + 32), c);
+        _mm_storeu_si128((__m128i *)(dst + i + 48), d);
+    }
+    return i + wsf_u8d_ascii_copy_scalar(dst + i, p + i, n - i);
+}
+
+WSF_TARGET("avx512f,avx512bw")
+static inline size_t wsf_u8d_ascii_copy_avx512(uint8_t *dst, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    __mmask64 m;
+    __m512i a;
+    for (; n - i >= 128; i += 128) {
+        __m512i b;
+        a = _mm512_loadu_si512((const void *)(p + i));
+        b = _mm512_loadu_si512((const void *)(p + i + 64));
+        if (_mm512_movepi8_mask(_mm512_or_si512(a, b)))
+            return i;
+        _mm512_storeu_si512((void *)(dst + i), a);
+        _mm512_storeu_si512((void *)(dst + i + 64), b);
+    }
+    for (; i < n; i += 64) {
+        m = n - i >= 64 ? ~(__mmask64)0 : (((uint64_t)1) << (n - i)) - 1;
+        a = _mm512_maskz_loadu_epi8(m, (const void *)(p + i));
+        if (_mm512_movepi8_mask(a))
+            return i;
+        _mm512_mask_storeu_epi8((void *)(dst + i), m, a);
+    }
+    return n;
+}
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Entry points                                                              */
@@ -1017,7 +1132,10 @@ WSF_U8D_INLINE void wsf_u8d_dispatch(uint8_t *dst, size_t m, const uint8_t *p, s
     if (n >= WSF_UTF8_DECODE_SIMD_FROM) {
 #if defined(WSF_HAVE_X86_SIMD) && defined(WSF_HAVE_SSE2_BASELINE)
         if (level >= WSF_SIMD_AVX512) {
-            wsf_u8d_avx512(dst, m, p, n, kind);
+            if (wsf_utf8_x86_vbmi2_ok)
+                wsf_u8d_avx512_vbmi2(dst, m, p, n, kind);
+            else
+                wsf_u8d_avx512(dst, m, p, n, kind);
             return;
         }
         if (level >= WSF_SIMD_AVX2) {
@@ -1053,6 +1171,23 @@ static inline void wsf_utf8_to_ucs4(uint32_t *dst, size_t m, const uint8_t *p, s
                                     int level)
 {
     wsf_u8d_dispatch((uint8_t *)(void *)dst, m, p, n, 4, level);
+}
+
+/* Copy p[0..n) to dst for as long as it is ASCII, checking as it copies
+ * (for a str optimistically made 1 byte per code point).  Returns n when all
+ * of it was ASCII; else some k before the first non-ASCII byte, after which
+ * only ASCII was seen: a code-point boundary, where the general path can
+ * take over.  dst has room for n bytes. */
+static inline size_t wsf_utf8_ascii_copy(uint8_t *dst, const uint8_t *p, size_t n, int level)
+{
+    (void)level;
+#if defined(WSF_HAVE_X86_SIMD) && defined(WSF_HAVE_SSE2_BASELINE)
+    if (level >= WSF_SIMD_AVX512)
+        return wsf_u8d_ascii_copy_avx512(dst, p, n);
+    if (level >= WSF_SIMD_BASE)
+        return wsf_u8d_ascii_copy_sse2(dst, p, n);
+#endif
+    return wsf_u8d_ascii_copy_scalar(dst, p, n);
 }
 
 /* Fill the storage of a str made for `shape` (the result of
