@@ -241,6 +241,45 @@ def test_negative_offset(twin):
         twin.mask_inplace(bytearray(4), KEY, 1.0)
 
 
+class _ResizingOffset:
+    """An offset whose ``__index__`` resizes the buffer being masked."""
+
+    def __init__(self, buf: bytearray, new_size: int, value: int) -> None:
+        self.buf, self.new_size, self.value = buf, new_size, value
+
+    def __index__(self) -> int:
+        if self.new_size < len(self.buf):
+            del self.buf[self.new_size:]
+        else:
+            self.buf.extend(bytes(range(256)) * ((self.new_size - len(self.buf)) // 256 + 1))
+            del self.buf[self.new_size:]
+        return self.value
+
+
+class _ByteArraySub(bytearray):
+    pass
+
+
+@pytest.mark.parametrize("cls", [bytearray, _ByteArraySub], ids=["bytearray", "subclass"])
+@pytest.mark.parametrize("size", [100, 131071, 131072, 1 << 20],
+                         ids=["small", "below-nogil", "nogil", "large"])
+@pytest.mark.parametrize("new_size", [0.5, 2.0], ids=["shrink", "grow"])
+def test_offset_index_may_resize_the_buffer(twin, cls, size, new_size):
+    """Arguments are read before the buffer is taken (issue 14, item 7): an
+    offset whose __index__ resizes the buffer works at every size and for
+    subclasses, and the buffer masked is the resized one, from offset % 4."""
+    buf = cls(random.Random(size).randbytes(size))
+    resized = bytearray(buf)  # what buf holds once resized, before masking
+    _ResizingOffset(resized, int(size * new_size), 0).__index__()
+    twin.mask_inplace(buf, KEY, _ResizingOffset(buf, int(size * new_size), 4 * 1000 + 3))
+    # XOR as big integers: the byte loop of reference_mask is too slow for MiBs
+    n = len(resized)
+    pattern = (KEY[3:] + KEY[:3]) * (n // 4 + 1)
+    want = int.from_bytes(resized, "little") ^ int.from_bytes(pattern[:n], "little")
+    assert bytes(buf) == want.to_bytes(n, "little")
+    assert bytes(buf[:64]) == reference_mask(bytes(resized[:64]), KEY, 3)
+
+
 def test_masker_offset_and_reset(twin):
     m = twin.Masker(KEY)
     assert m.offset == 0

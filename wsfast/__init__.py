@@ -16,6 +16,7 @@ from ._codec import (
     MessageDecoder,
     Utf8Validator,
     encode_close,
+    decode_utf8,
     encode_frame,
     encode_header,
     mask,
@@ -42,6 +43,7 @@ __all__ = [
     # UTF-8 validation (RFC 3629)
     "validate_utf8",
     "Utf8Validator",
+    "decode_utf8",
     # frames (RFC 6455 section 5.2)
     "Opcode",
     "CloseCode",

@@ -251,6 +251,7 @@ if TYPE_CHECKING:
     from ._mask_py import mask as mask
     from ._mask_py import mask_inplace as mask_inplace
     from ._utf8_py import Utf8Validator as Utf8Validator
+    from ._utf8_py import decode_utf8 as decode_utf8
     from ._utf8_py import validate_utf8 as validate_utf8
 
     IMPLEMENTATION: str

@@ -7,6 +7,8 @@
 
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.long cimport PyLong_CheckExact
+from cpython.number cimport PyNumber_Index
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_CheckExact, PyByteArray_GET_SIZE
 from cpython.bytes cimport (
     PyBytes_AS_STRING,
@@ -45,8 +47,7 @@ cdef inline void _run(uint8_t *dst, const uint8_t *src, Py_ssize_t n,
 cdef unsigned _phase(object offset) except 4:
     if offset is 0:
         return 0
-    from operator import index
-    offset = index(offset)
+    offset = PyNumber_Index(offset)
     if offset < 0:
         raise ValueError(f"offset must be >= 0, got {offset}")
     return <unsigned>(offset & 3)
@@ -85,6 +86,14 @@ cdef int _get_writable(object buf, Py_buffer *view) except -1:
     return 0
 
 
+cdef int _check_writable(object buf) except -1:
+    """The errors a writable buffer request would raise, without keeping it."""
+    cdef Py_buffer view
+    _get_writable(buf, &view)
+    PyBuffer_Release(&view)
+    return 0
+
+
 def mask(data, key):
     """mask(data: Buffer, key: Buffer) -> bytes
 
@@ -113,25 +122,38 @@ def mask_inplace(buf, key, offset=0):
     cdef Py_buffer view
     cdef unsigned phase
     cdef uint8_t *p
-    cdef Py_ssize_t n
-    if not WSF_FREE_THREADED and PyByteArray_CheckExact(buf):
-        # The common case, without a buffer export: with the GIL held
-        # throughout, nothing can resize buf while it is masked.  Only below
-        # NOGIL_FROM: a kernel that runs detached needs the export to pin the
-        # memory (another thread could resize or free it meanwhile), and a
-        # free-threaded build has no GIL to rely on.  Key and offset are read
-        # first: converting them may run Python code that resizes buf.
-        n = PyByteArray_GET_SIZE(buf)
-        if n < NOGIL_FROM:
-            _get_key(key, k)
-            phase = 0 if offset is 0 else _phase(offset)
+    # Every argument is read before buf's memory is taken: converting the key
+    # or the offset (__index__, a buffer exporter) may run Python code, and
+    # that code may resize buf, which an export would forbid.
+    if PyByteArray_CheckExact(buf):
+        _get_key(key, k)
+        phase = 0 if offset is 0 else _phase(offset)
+        if not WSF_FREE_THREADED and PyByteArray_GET_SIZE(buf) < NOGIL_FROM:
+            # The common case, without a buffer export: with the GIL held
+            # throughout, nothing can resize buf while it is masked.  Not from
+            # NOGIL_FROM: a kernel that runs detached needs the export to pin
+            # the memory (another thread could resize or free it meanwhile),
+            # and a free-threaded build has no GIL to rely on.
             p = <uint8_t *>PyByteArray_AS_STRING(buf)
             wsf_mask(p, p, <size_t>PyByteArray_GET_SIZE(buf), k, phase, _level)
             return
-    _get_writable(buf, &view)
-    try:
+    elif PyBytes_CheckExact(key) and (offset is 0 or PyLong_CheckExact(offset)):
+        # Reading these runs no Python code: one buffer request is enough
+        # (taken first: the buffer's errors come before the key's).
+        _get_writable(buf, &view)
+        try:
+            _get_key(key, k)
+            phase = _phase(offset)
+            _run(<uint8_t *>view.buf, <const uint8_t *>view.buf, view.len, k, phase, _level)
+        finally:
+            PyBuffer_Release(&view)
+        return
+    else:
+        _check_writable(buf)  # the buffer's errors come before the key's
         _get_key(key, k)
         phase = _phase(offset)
+    _get_writable(buf, &view)
+    try:
         _run(<uint8_t *>view.buf, <const uint8_t *>view.buf, view.len, k, phase, _level)
     finally:
         PyBuffer_Release(&view)

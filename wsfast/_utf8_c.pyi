@@ -2,11 +2,12 @@
 
 from typing import Any, final
 
-__all__ = ["validate_utf8", "Utf8Validator"]
+__all__ = ["validate_utf8", "Utf8Validator", "decode_utf8"]
 
 SIMD: str
 
 def validate_utf8(data: Any) -> bool: ...
+def decode_utf8(data: Any) -> str: ...
 
 @final
 class Utf8Validator:
@@ -18,3 +19,4 @@ class Utf8Validator:
 
 def _supported_levels() -> list[str]: ...
 def _validate_utf8_at(level: str, data: Any) -> bool: ...
+def _decode_utf8_at(level: str, data: Any) -> str: ...

@@ -16,10 +16,11 @@ from .errors import in_use_error
 
 include "_simd.pxi"
 
-__all__ = ["validate_utf8", "Utf8Validator"]
+__all__ = ["validate_utf8", "Utf8Validator", "decode_utf8"]
 
 include "_kernels.pxi"
 include "_buffers.pxi"
+include "_text.pxi"
 
 # Inputs at least this big are validated without the GIL.  Dropping and
 # retaking an uncontended GIL costs 40-110 ns here (validate_utf8 of 65535 vs
@@ -62,6 +63,41 @@ def validate_utf8(data):
 def _validate_utf8_at(level, data):
     """Test hook: validate_utf8() with an explicit SIMD level name."""
     return _valid(data, _level_from_name(level)) == 1
+
+
+def decode_utf8(data):
+    """decode_utf8(data: Buffer) -> str
+
+    ``bytes(data).decode("utf-8")``, faster: the same ``str``, or the same
+    ``UnicodeDecodeError`` (positions and reason included)."""
+    cdef Py_buffer view
+    if PyBytes_CheckExact(data):
+        return _str_from_utf8(<const uint8_t *>PyBytes_AS_STRING(data),
+                              PyBytes_GET_SIZE(data), _level, True)
+    _get_buffer(data, &view, PyBUF_SIMPLE)
+    try:
+        # Another thread may write to a shared buffer: never without the GIL.
+        return _str_from_utf8(<const uint8_t *>view.buf, view.len, _level, False)
+    finally:
+        PyBuffer_Release(&view)
+
+
+def _decode_utf8_at(level, data):
+    """Test hook: decode_utf8() at an explicit SIMD level name, through the
+    kernels at every size (no hand-off to CPython's decoder for short input)."""
+    cdef Py_buffer view
+    cdef int lv = _level_from_name(level)
+    cdef const uint8_t *p
+    _get_buffer(data, &view, PyBUF_SIMPLE)
+    try:
+        p = <const uint8_t *>view.buf
+        if view.len < TEXT_KERNELS_FROM:
+            if not wsf_utf8_valid(p, <size_t>view.len, lv):
+                return _wsf_cpython_decode(<const char *>p, view.len, NULL)
+            return _str_from_valid_utf8(p, view.len, lv, PyBytes_CheckExact(data))
+        return _str_from_utf8(p, view.len, lv, PyBytes_CheckExact(data))
+    finally:
+        PyBuffer_Release(&view)
 
 
 @cython.final

@@ -35,7 +35,7 @@ from typing import Any
 from ._buffers import byte_view
 from .errors import in_use_error
 
-__all__ = ["validate_utf8", "Utf8Validator"]
+__all__ = ["validate_utf8", "Utf8Validator", "decode_utf8"]
 
 #: Allowed range of the second byte of a sequence, by lead byte, where it is
 #: narrower than 80..BF (RFC 3629 section 4).
@@ -69,6 +69,17 @@ def validate_utf8(data: Any) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def decode_utf8(data: Any) -> str:
+    """``bytes(data).decode("utf-8")``: the same ``str``, or the same
+    ``UnicodeDecodeError`` (positions and reason included), without copying
+    a buffer that is not ``bytes``."""
+    kind = type(data)
+    if kind is bytes or kind is bytearray:
+        return data.decode("utf-8")  # type: ignore[no-any-return]
+    text: str = utf_8_decode(byte_view(data), "strict", True)[0]
+    return text
 
 
 class Utf8Validator:

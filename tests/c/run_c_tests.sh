@@ -55,13 +55,14 @@ for src in "${TESTS[@]}"; do
         -I"$INC" "$src" -o "$OUT/$name-asan"
     run_levels "$OUT/$name-asan" "$name-asan"
 
-    if [ "$name" = test_utf8 ]; then
+    if [ "$name" = test_utf8 ] || [ "$name" = test_utf8_decode ]; then
         # Every input length through the SIMD kernels (no scalar shortcut for
         # short inputs), and the x86 paths taken when SSSE3 is missing.
-        echo "=== $name: same, -DWSF_UTF8_SIMD_FROM=1, quick"
+        echo "=== $name: same, every length through SIMD, quick"
         "$CC" "${WARN[@]}" -O2 -g -fno-omit-frame-pointer \
             -fsanitize=address,undefined -fno-sanitize-recover=all \
-            -DWSF_UTF8_SIMD_FROM=1 -I"$INC" "$src" -o "$OUT/$name-simd0"
+            -DWSF_UTF8_SIMD_FROM=1 -DWSF_UTF8_DECODE_SIMD_FROM=1 \
+            -I"$INC" "$src" -o "$OUT/$name-simd0"
         QUICKARG_SAVED=("${QUICKARG[@]}")
         QUICKARG=(--quick)
         run_levels "$OUT/$name-simd0" "$name-simd0"
@@ -70,6 +71,11 @@ for src in "${TESTS[@]}"; do
                 echo "=== $name: same, as if the CPU had no SSSE3/SSE4.1"
                 QUICKARG=(--quick --no-ssse3)
                 run_levels "$OUT/$name-simd0" "$name-nossse3"
+                if [ "$name" = test_utf8_decode ]; then
+                    echo "=== $name: same, AVX-512 without AVX512-VBMI2"
+                    QUICKARG=(--quick --no-vbmi2)
+                    run_levels "$OUT/$name-simd0" "$name-novbmi2"
+                fi
                 ;;
         esac
         QUICKARG=("${QUICKARG_SAVED[@]}")
@@ -95,13 +101,18 @@ for src in "${TESTS[@]}"; do
         fi
         echo "=== $name: $arch-linux-gnu-gcc -O2 -static, under qemu-$arch-static, quick"
         "$arch-linux-gnu-gcc" "${WARN[@]}" -O2 -static -I"$INC" "$src" -o "$OUT/$name-$arch"
+        # ... and once more with every length through the SIMD kernels.
+        "$arch-linux-gnu-gcc" "${WARN[@]}" -O2 -static -DWSF_UTF8_SIMD_FROM=1 \
+            -DWSF_UTF8_DECODE_SIMD_FROM=1 -I"$INC" "$src" -o "$OUT/$name-$arch-simd0"
         for level in "${levels[@]}"; do
-            rc=0
-            "qemu-$arch-static" "$OUT/$name-$arch" --level "$level" --quick \
-                >"$OUT/$name-$arch-$level.log" 2>&1 || rc=$?
-            echo "--- $arch, level $level (exit $rc)"
-            grep -v '^  ' "$OUT/$name-$arch-$level.log" || true
-            [ "$rc" -eq 0 ] || { status=1; cat "$OUT/$name-$arch-$level.log"; }
+            for bin in "$name-$arch" "$name-$arch-simd0"; do
+                rc=0
+                "qemu-$arch-static" "$OUT/$bin" --level "$level" --quick \
+                    >"$OUT/$bin-$level.log" 2>&1 || rc=$?
+                echo "--- $bin, level $level (exit $rc)"
+                grep -v '^  ' "$OUT/$bin-$level.log" || true
+                [ "$rc" -eq 0 ] || { status=1; cat "$OUT/$bin-$level.log"; }
+            done
         done
     done
 done

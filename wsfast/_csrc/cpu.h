@@ -54,6 +54,7 @@ typedef struct {
     int level;       /* best level usable on this CPU */
     int ssse3;       /* pshufb available (UTF-8 base-level kernel) */
     int sse41;
+    int avx512vbmi2; /* byte/word compress (UTF-8 to str, AVX-512 level) */
 } wsf_cpu_features;
 
 #if defined(WSF_HAVE_X86_SIMD) && defined(_MSC_VER) && !defined(__clang__)
@@ -76,8 +77,11 @@ static void wsf_detect_x86(wsf_cpu_features *f)
             f->level = WSF_SIMD_AVX2;
         /* AVX-512 F + BW, and the OS saves opmask/ZMM state. */
         if (f->level == WSF_SIMD_AVX2 && (xcr0 & 0xe6) == 0xe6 &&
-            ((e[1] >> 16) & 1) && ((e[1] >> 30) & 1))
+            ((e[1] >> 16) & 1) && ((e[1] >> 30) & 1)) {
             f->level = WSF_SIMD_AVX512;
+            f->avx512vbmi2 = (e[2] >> 6) & 1; /* with POPCNT, CPUID.1:ECX[23] */
+            f->avx512vbmi2 &= (r[2] >> 23) & 1;
+        }
     }
 }
 #elif defined(WSF_HAVE_X86_SIMD)
@@ -90,8 +94,11 @@ static void wsf_detect_x86(wsf_cpu_features *f)
     if (__builtin_cpu_supports("avx2"))
         f->level = WSF_SIMD_AVX2;
     if (f->level == WSF_SIMD_AVX2 && __builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512bw"))
+        __builtin_cpu_supports("avx512bw")) {
         f->level = WSF_SIMD_AVX512;
+        f->avx512vbmi2 = __builtin_cpu_supports("avx512vbmi2") &&
+                         __builtin_cpu_supports("popcnt");
+    }
 }
 #endif
 
@@ -118,6 +125,7 @@ static wsf_cpu_features wsf_detect(void)
     f.level = WSF_SIMD_SCALAR;
     f.ssse3 = 0;
     f.sse41 = 0;
+    f.avx512vbmi2 = 0;
 #if defined(WSF_HAVE_X86_SIMD) && defined(WSF_HAVE_SSE2_BASELINE)
     f.level = WSF_SIMD_BASE;
     wsf_detect_x86(&f);

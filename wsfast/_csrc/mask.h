@@ -38,6 +38,14 @@ static void wsf_mask_scalar(uint8_t *dst, const uint8_t *src, size_t n,
         memcpy(dst + i, &w, 8);
     }
     /* i is a multiple of 8 here, so the key phase is back at rk[0]. */
+    if (i + 4 <= n) {
+        uint32_t k32, v;
+        memcpy(&k32, rk, 4);
+        memcpy(&v, src + i, 4);
+        v ^= k32;
+        memcpy(dst + i, &v, 4);
+        i += 4;
+    }
     for (; i < n; i++)
         dst[i] = (uint8_t)(src[i] ^ rk[i & 3]);
 }
@@ -167,11 +175,15 @@ static void wsf_mask_neon(uint8_t *dst, const uint8_t *src, size_t n,
 static void wsf_mask(uint8_t *dst, const uint8_t *src, size_t n,
                      const uint8_t key[4], unsigned phase, int level)
 {
-    uint8_t rk[4];
-    rk[0] = key[phase & 3];
-    rk[1] = key[(phase + 1) & 3];
-    rk[2] = key[(phase + 2) & 3];
-    rk[3] = key[(phase + 3) & 3];
+    uint8_t rot[4];
+    const uint8_t *rk = key;
+    if (phase & 3) {
+        rot[0] = key[phase & 3];
+        rot[1] = key[(phase + 1) & 3];
+        rot[2] = key[(phase + 2) & 3];
+        rot[3] = key[(phase + 3) & 3];
+        rk = rot;
+    }
     (void)level;
 #if defined(WSF_HAVE_X86_SIMD) && defined(WSF_HAVE_SSE2_BASELINE)
     if (n >= 16) {

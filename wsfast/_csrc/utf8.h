@@ -276,8 +276,10 @@ static const uint8_t wsf_utf8_shift_idx[32] = {
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
 };
 
-/* Recorded by wsf_utf8_init: pshufb (SSSE3) is not in the x86-64 baseline. */
+/* Recorded by wsf_utf8_init: pshufb (SSSE3) is not in the x86-64 baseline;
+ * byte compress (AVX512-VBMI2) is not in the AVX-512 level (utf8_decode.h). */
 static int wsf_utf8_x86_base_ok = 0;
+static int wsf_utf8_x86_vbmi2_ok = 0;
 
 /* ---------------------------- SSSE3 / SSE4.1 ---------------------------- */
 #if defined(WSF_HAVE_X86_SIMD) && defined(WSF_HAVE_SSE2_BASELINE)
@@ -619,10 +621,12 @@ static inline int wsf_utf8_valid_neon(const uint8_t *p, size_t n)
 #endif
 
 /* Call once at module init with wsf_detect()'s result (records SSSE3 and
- * SSE4.1, which the x86 base-level kernel needs beyond SSE2). */
+ * SSE4.1, which the x86 base-level kernel needs beyond SSE2, and VBMI2,
+ * which utf8_decode.h uses at the AVX-512 level when present). */
 static inline void wsf_utf8_init(const wsf_cpu_features *f)
 {
     wsf_utf8_x86_base_ok = (f->ssse3 && f->sse41) ? 1 : 0;
+    wsf_utf8_x86_vbmi2_ok = f->avx512vbmi2 ? 1 : 0;
 }
 
 /* 1 if p[0..n) is complete, valid UTF-8, else 0.  `level` is already capped
