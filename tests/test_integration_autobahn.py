@@ -67,18 +67,25 @@ def patched(codec: Any) -> Iterator[None]:
         _restore(saved)
 
 
+_ABSENT = object()
+
+
 def _load_pure(name: str) -> types.ModuleType:
     """autobahn's ``autobahn/websocket/<name>.py`` as it is without NVX."""
     path = os.path.join(os.path.dirname(autobahn.websocket.__file__), f"{name}.py")
     spec = importlib.util.spec_from_file_location(f"_wsfast_test_autobahn_pure_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    uses_nvx = autobahn.websocket.USES_NVX
-    autobahn.websocket.USES_NVX = False  # the module reads it when it runs
+    # autobahn >= 25 reads USES_NVX when the module runs (older ones have no NVX here).
+    uses_nvx = vars(autobahn.websocket).get("USES_NVX", _ABSENT)
+    autobahn.websocket.USES_NVX = False  # type: ignore[attr-defined]
     try:
         spec.loader.exec_module(module)
     finally:
-        autobahn.websocket.USES_NVX = uses_nvx
+        if uses_nvx is _ABSENT:
+            del autobahn.websocket.USES_NVX
+        else:
+            autobahn.websocket.USES_NVX = uses_nvx
     return module
 
 

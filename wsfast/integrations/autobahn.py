@@ -222,10 +222,15 @@ def describe() -> str:
     import importlib.metadata
 
     import autobahn.websocket
+    import autobahn.websocket.xormasker as xormasker
 
     version = importlib.metadata.version(DISTRIBUTION)
-    replaced = "autobahn's NVX helpers" if autobahn.websocket.USES_NVX else (
-        "autobahn's pure-Python helpers")
+    if getattr(autobahn.websocket, "USES_NVX", False):  # autobahn >= 25
+        replaced = "autobahn's NVX helpers"
+    elif hasattr(xormasker, "createXorMasker"):  # autobahn <= 24 with wsaccel installed
+        replaced = "wsaccel"
+    else:
+        replaced = "autobahn's pure-Python helpers"
     return (
         f"autobahn {version}: masking and UTF-8 validation of WebSocket frames "
         f"(Twisted and asyncio; daphne, Django Channels) on wsfast "
