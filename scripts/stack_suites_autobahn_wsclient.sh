@@ -20,7 +20,8 @@
 # Exit status: 0 every suite passed patched, test for test as unpatched, and calls
 # went through wsfast in each; 1 otherwise; 2 (with a loud banner) PyPI unreachable.
 # Environment: PYTHON (default python3), WS_PORT (default 8765, echo server),
-# AUTOBAHN_VERSION and WSCLIENT_VERSION (see PINS below).
+# AUTOBAHN_VERSION and WSCLIENT_VERSION (see PINS below), WSFAST_WHEEL (a wheel
+# built from this checkout, installed instead of building it again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -77,8 +78,9 @@ VPY=$WORK/venv/bin/python
         && unreachable "pip install failed"
     exit 1
 }
-echo "=== wsfast from $REPO"
-WSFAST_REQUIRE_EXTENSION=1 "$VPY" -m pip install -q "$REPO" >"$WORK/pip-wsfast.log" 2>&1 || {
+echo "=== wsfast from ${WSFAST_WHEEL:-$REPO}"
+WSFAST_REQUIRE_EXTENSION=1 "$VPY" -m pip install -q "${WSFAST_WHEEL:-$REPO}" \
+    >"$WORK/pip-wsfast.log" 2>&1 || {
     cat "$WORK/pip-wsfast.log" >&2
     exit 1
 }

@@ -286,6 +286,23 @@ def test_patch_replaces_every_binding_and_unpatch_restores_them(codec: Any) -> N
         assert vars(owner)[name] is original
 
 
+def test_only_the_pure_twin_declines_against_nvx(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NVX masks large frames faster than the pure twin: then autobahn is left alone."""
+    monkeypatch.setattr(wsfast, "IMPLEMENTATION", "python")
+    monkeypatch.setattr(autobahn.websocket, "USES_NVX", True, raising=False)
+    with pytest.raises(Exception, match="pure-Python twin"):
+        integration.targets()
+    if hasattr(wsfast, "patch"):
+        originals = [vars(owner)[name] for owner, name in _BINDINGS]
+        with pytest.warns(RuntimeWarning, match="pure-Python twin"):
+            result = wsfast.patch(integration.STACK)
+        assert result[integration.STACK].startswith("not accelerated")
+        assert [vars(owner)[name] for owner, name in _BINDINGS] == originals
+    # Against autobahn's own pure-Python helpers the pure twin is used.
+    monkeypatch.setattr(autobahn.websocket, "USES_NVX", False, raising=False)
+    assert len(integration.targets()) == len(_BINDINGS)
+
+
 def test_describe_names_version_and_twin() -> None:
     line = integration.describe()
     assert autobahn.__version__ in line and wsfast.IMPLEMENTATION in line

@@ -41,6 +41,10 @@ masking key that is not 4 bytes raises ``AssertionError`` as autobahn's
 maskers do, but it is checked even under ``python -O``; and a validator that
 has failed answers like autobahn's pure-Python one (NVX's goes on validating).
 
+With only wsfast's pure-Python twin (PyPy, or no compiled wheel) and
+autobahn's NVX helpers in use, ``targets()`` declines: NVX then masks large
+frames faster.  Against autobahn's pure-Python helpers, the pure twin is used.
+
 ``AUTOBAHN_USE_NVX``: whatever it selects, the patch replaces it, so NVX's
 native helpers are no longer called for masking or validation and wsfast's
 kernels, chosen at run time for the CPU at hand, run instead.  That removes
@@ -201,8 +205,28 @@ def make_validator_class(codec: Any = None) -> type:
     return Utf8Validator
 
 
+def _decline(reason: str) -> Exception:
+    """The registry's ``Declined`` (a plain ``RuntimeError`` before it exists)."""
+    try:
+        from . import Declined  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return RuntimeError(reason)
+    return Declined(reason)  # type: ignore[no-any-return, unused-ignore]
+
+
 def targets() -> list[tuple[object, str, object]]:
     """Import autobahn; the attributes the patch replaces, with their replacements."""
+    import autobahn.websocket
+
+    if (
+        _CODEC is wsfast
+        and wsfast.IMPLEMENTATION != "c"
+        and getattr(autobahn.websocket, "USES_NVX", False)
+    ):
+        raise _decline(
+            "only wsfast's pure-Python twin is available, and autobahn's NVX masker is "
+            "faster than it on large frames (bench/stacks_autobahn_wsclient.py)"
+        )
     import autobahn.websocket.protocol as protocol
     import autobahn.websocket.utf8validator as utf8validator
     import autobahn.websocket.xormasker as xormasker
