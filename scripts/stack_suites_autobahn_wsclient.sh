@@ -21,7 +21,8 @@
 # went through wsfast in each; 1 otherwise; 2 (with a loud banner) PyPI unreachable.
 # Environment: PYTHON (default python3), WS_PORT (default 8765, echo server),
 # AUTOBAHN_VERSION and WSCLIENT_VERSION (see PINS below), WSFAST_WHEEL (a wheel
-# built from this checkout, installed instead of building it again).
+# built from this checkout, installed instead of building it again), KEEP=1 (keep
+# the temporary directory and every log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -50,7 +51,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/wsfast-suites-ab.XXXXXX")
 SERVER_PID=
 cleanup() {
     if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
-    rm -rf "$WORK"
+    if [ -n "${KEEP:-}" ]; then echo "=== logs kept in $WORK/results"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
@@ -85,7 +86,7 @@ WSFAST_REQUIRE_EXTENSION=1 "$VPY" -m pip install -q "${WSFAST_WHEEL:-$REPO}" \
     exit 1
 }
 "$VPY" -c 'import wsfast, autobahn.websocket as w; print("    wsfast", wsfast.__version__,
-    wsfast.IMPLEMENTATION, wsfast.SIMD, "| autobahn NVX in use:", w.USES_NVX)'
+    wsfast.IMPLEMENTATION, wsfast.SIMD, "| autobahn NVX in use:", getattr(w, "USES_NVX", "-"))'
 
 # daphne's tests, outside its sdist root (so the installed daphne is imported).
 tar -xzf "$WORK"/sdist/daphne-*.tar.gz -C "$WORK/sdist"
@@ -117,8 +118,14 @@ run_pytest() {
         FAILED+=("$label: no results")
         return
     fi
-    "$VPY" "$HOOK/wsfast_suite_hook.py" compare "$RESULTS/$label.ref.json" "$RESULTS/$label.json" \
-        || FAILED+=("$label: outcomes differ from the unpatched run")
+    if ! "$VPY" "$HOOK/wsfast_suite_hook.py" compare "$RESULTS/$label.ref.json" \
+            "$RESULTS/$label.json"; then
+        FAILED+=("$label: outcomes differ from the unpatched run")
+        for run in ref ""; do
+            echo "    --- failures in the ${run:-patched} run:"
+            grep -E "^(E  |FAILED|ERROR|SUBFAIL)" "$RESULTS/$label${run:+.$run}.log" | head -20
+        done
+    fi
     [ "$rc" -eq 0 ] || { grep -E "^(FAILED|ERROR)" "$RESULTS/$label.log" | head -20
                          FAILED+=("$label: pytest exit $rc"); }
     echo "    calls through wsfast:"
