@@ -382,17 +382,33 @@ class _Terminal(io.StringIO):
 
 @pytest.mark.parametrize("tty", [False, True])
 def test_progress_lines_and_eta(tty: bool) -> None:
-    clock = iter([1.0, 3.0, 5.0, 6.0])
+    times = iter([1.0, 3.0, 5.0, 6.0])
+    now = [0.0]
+
+    def clock() -> float:  # start() and finish() move it on; preparing() reads it
+        return now[0]
+
+    def tick() -> None:
+        now[0] = next(times)
+
     stream = _Terminal() if tty else io.StringIO()
-    bar = Progress(stream, {"a": 2, "b": 1}, started=0.0, clock=lambda: next(clock))
+    bar = Progress(stream, {"a": 2, "b": 1}, started=0.0, clock=clock)
+    bar.preparing("a")  # on a terminal only
+    tick()
     bar.start("a", "g1", 3)  # at 1
+    bar.preparing("a")
+    tick()
     bar.start("a", "g2", 3)  # at 3: one group of a took 2 s
     assert bar.eta() == pytest.approx(2.0 + 2.0)  # a's last group, then b's at 2 s
+    tick()
     bar.start("b", "g3", 2)  # at 5
+    tick()
     bar.finish(8)  # at 6
     text = stream.getvalue()
     if tty:  # one line, rewritten in place, cleared before the total
         assert text.count("\n") == 1
+        assert "\r\x1b[K[1/3] a: preparing the next group; 0 s\r" in text
+        assert "\r\x1b[K[2/3] a: preparing the next group; 1 s\r" in text
         assert "\r\x1b[K[2/3] a: g2 (3 cases); 3 s, ETA ~4 s\r" in text
     else:
         assert text.splitlines()[:3] == [

@@ -488,24 +488,40 @@ class Progress:
         self.spent[self._topic] += now - self._group_started
         self.durations.append(now - self._group_started)
 
+    def _line(self, topic: str, what: str, now: float, ahead: int = 0) -> str:
+        total = self.total
+        index = sum(self.done.values()) + 1 + ahead
+        count = f"{index}/{total}" if total is not None else f"{index}"
+        eta = self.eta()
+        return (f"[{count}] {topic}: {what}; {now - self.started:.0f} s"
+                + (f", ETA ~{eta:.0f} s" if eta is not None else ""))
+
+    def _show(self, line: str) -> None:
+        self.stream.write(f"\r\x1b[K{line}")
+        self.stream.flush()
+        self._shown = True
+
+    def preparing(self, topic: str) -> None:
+        """``topic`` builds its next group's inputs and checks every implementation
+        (seconds for 16 MiB through pure Python): said on a terminal only."""
+        if self.tty:
+            # The group last started has ended (its table is out): the next one
+            # is one further on.
+            ahead = 0 if self._topic is None else 1
+            self._show(self._line(topic, "preparing the next group", self.clock(), ahead))
+
     def start(self, topic: str, title: str, cases: int) -> None:
         """Group ``title`` of ``topic`` (``cases`` to time) is about to run."""
         now = self.clock()
         if self._topic is not None:
             self._close(now)
         self._topic, self._group_started = topic, now
-        total = self.total
-        index = sum(self.done.values()) + 1
-        count = f"{index}/{total}" if total is not None else f"{index}"
-        eta = self.eta()
-        line = (f"[{count}] {topic}: {title} ({cases} cases); {now - self.started:.0f} s"
-                + (f", ETA ~{eta:.0f} s" if eta is not None else ""))
+        line = self._line(topic, f"{title} ({cases} cases)", now)
         if self.tty:
-            self.stream.write(f"\r\x1b[K{line}")
-            self._shown = True
+            self._show(line)
         else:
             self.stream.write(f"wsfast bench {line}\n")
-        self.stream.flush()
+            self.stream.flush()
 
     def clear(self) -> None:
         """Erase the terminal's progress line (before other output)."""
@@ -550,7 +566,7 @@ def run(
 
     def say(text: str = "") -> None:
         if out is not None:
-            if bar is not None and progress is out:
+            if bar is not None:  # on a terminal, out is most likely the same screen
                 bar.clear()
             print(text, file=out, flush=True)
 
@@ -612,6 +628,8 @@ def run(
             continue
         say(f"\n{'###' if markdown else '=='} {getattr(module, 'TITLE', name)}")
         gc_was_enabled = gc.isenabled()
+        if bar is not None:
+            bar.preparing(name)
         for group in module.groups(ctx):
             notes()
             if not settings.kernels:
@@ -629,6 +647,8 @@ def run(
             results.extend(measured)
             say()
             say(_report.format_group(measured, markdown=markdown))
+            if bar is not None:
+                bar.preparing(name)
         notes()
     if bar is not None:
         bar.finish(len(results))
