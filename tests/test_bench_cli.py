@@ -293,6 +293,22 @@ def test_format_group_aligns_a_long_title_over_short_labels() -> None:
     assert table[0].index("time/call") + 9 == table[1].index("ns") + 2
 
 
+def test_summary_says_when_the_samples_were_noisy() -> None:
+    def result(label: str, kind: str, samples: list[float]) -> _bench.Result:
+        return _bench.Result("t", "g", 16, label, kind, 16, 1, samples)
+
+    steady = [result("w", "wsfast-c", [100.0, 101.0, 102.0]),
+              result("p", "wsfast-py", [900.0, 910.0, 905.0])]
+    busy = [result("w", "wsfast-c", [100.0, 400.0, 102.0]),
+            result("p", "wsfast-py", [900.0, 910.0, 2000.0])]
+    for rows, noisy in ((steady, 0), (busy, 2)):
+        _bench._ratios(rows)
+        summary = _report.summarize(rows)
+        overall = _report.headline(summary, rows)
+        assert (overall["noisy_cases"], overall["sampled_cases"]) == (noisy, 2)
+        assert ("Noisy: in 2 of 2 cases" in _report.format_summary(summary, overall)) == bool(noisy)
+
+
 # -- markdown ------------------------------------------------------------------------
 
 

@@ -262,7 +262,21 @@ def headline(summary: Sequence[SummaryRow], results: Sequence[Result]) -> dict[s
         "lowest_group": f"{lowest.topic}: {lowest.group}, {size_name(lowest.size)}"
         if lowest else None,
         "lowest_lib": lowest.best_lib if lowest else None,
+        **noise(results),
     }
+
+
+#: Samples of one case further apart than this (slowest / fastest) mean the
+#: machine was busy while it was timed.
+NOISY_SPREAD = 1.5
+
+
+def noise(results: Sequence[Result]) -> dict[str, Any]:
+    """How many cases (of those with 3 samples or more) had samples spread over
+    :data:`NOISY_SPREAD`: the ratios of a busy machine deserve less trust."""
+    sampled = [r for r in results if len(r.samples_ns) >= 3]
+    noisy = [r for r in sampled if max(r.samples_ns) > NOISY_SPREAD * min(r.samples_ns)]
+    return {"noisy_cases": len(noisy), "sampled_cases": len(sampled)}
 
 
 SUMMARY_TITLE = "Summary: wsfast's speed-up (>1: faster) per topic and size"
@@ -298,6 +312,10 @@ def format_summary(summary: Sequence[SummaryRow], overall: dict[str, Any],
         line += "; geometric means."
     else:
         line = "No compiled-twin rows: the summary quotes the pure twin."
+    if overall.get("sampled_cases") and overall["noisy_cases"] * 10 > overall["sampled_cases"]:
+        line += (f"\nNoisy: in {overall['noisy_cases']} of {overall['sampled_cases']} cases the "
+                 f"slowest sample took over {NOISY_SPREAD:g}x the fastest (the machine was "
+                 "busy);\nread the ratios with care, or run again on a quieter machine.")
     if markdown:
         out = [f"### {SUMMARY_TITLE}", "", SUMMARY_NOTE.replace("\n", " "), "",
                "| " + " | ".join(header) + " |",
