@@ -12,6 +12,7 @@ cdef extern from "utf8.h" nogil:
         pass
     void wsf_utf8_init(const wsf_cpu_features *f)
     int wsf_utf8_valid(const uint8_t *p, size_t n, int level)
+    const char *wsf_utf8_kernel_name(int level)
     void wsf_utf8_stream_reset(wsf_utf8_stream *s)
     int wsf_utf8_stream_feed(wsf_utf8_stream *s, const uint8_t *p, size_t n, int final,
                              int level)

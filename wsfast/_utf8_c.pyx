@@ -100,6 +100,13 @@ def _decode_utf8_at(level, data):
         PyBuffer_Release(&view)
 
 
+def _kernel_name(level):
+    """The kernel validate_utf8() runs at a level from _supported_levels(), named
+    for the instructions it needs ("ssse3+sse4.1" at x86's "sse2" level).  For
+    the benchmark's labels; inputs under 16 bytes always take the scalar DFA."""
+    return wsf_utf8_kernel_name(_level_from_name(level)).decode("ascii")
+
+
 @cython.final
 @cython.auto_pickle(False)
 cdef class Utf8Validator:

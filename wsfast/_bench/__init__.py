@@ -15,15 +15,45 @@ whole time budget gets fewer samples (at least one).  The garbage collector is
 off while timing.  Times include the call from Python, as an application sees
 it, plus a minimal loop (an ``itertools.repeat`` ``for`` loop calling a local).
 
+What it prints
+--------------
+At the top the environment and the peers: every library a topic compares
+against, with its version, and those not installed (``pip install
+'wsfast[bench]'`` installs them all).  Then one table per group as it completes,
+columns aligned whatever the labels (``--markdown``: GitHub tables), and at the
+end a summary: per topic and size, the compiled twin's speed-up against the
+fastest other library (geometric mean over the topic's groups, and the least
+favourable group) and against the pure twin, then the same over every group.
+Progress goes to standard error, one line per group with an ETA (a line
+rewritten in place on a terminal), then the total time.  ``--json`` writes the
+same report, ``--plot FILE.png`` draws speed by size (:mod:`._plot`, needs
+matplotlib).  Output paths are checked before anything runs.  Rows of kind
+``wsfast-kernel`` (the compiled twin's kernels at other SIMD levels, through
+test hooks) are timed only with ``--kernels``.
+
+How long: on 2 vCPUs of a Xeon (AVX-512, CPython 3.11, every peer installed)
+shared with other work (load average 14), a full run of the default topics
+(254 cases) took 110 s and ``--quick`` (210 cases) 14-16 s, wall clock.  The
+samples are timed by the wall clock, so most of that is the sampling budget;
+the slowest groups are the 16 MiB ones through pure Python.
+
 Adding a topic
 --------------
 A topic is a module ``wsfast._bench.<topic>`` for a name in :data:`TOPICS`; the
 runner imports the ones that exist and skips the others.  The module defines::
 
     TITLE = "UTF-8 validation (RFC 3629)"          # a heading for the report
+    PEERS = ("wsaccel", "autobahn")                # libraries compared (import names)
+
+    def count(ctx: Context) -> int:                # how many groups groups() yields
+        ...
 
     def groups(ctx: Context) -> Iterator[Group]:
         ...
+
+``PEERS`` lists the top-level modules of the libraries the topic compares
+against, for the list at the top (a library row's label starts with that
+name); ``count`` gives the progress line its ETA (both are optional).
 
 ``groups`` yields one :class:`Group` per (row group, size): a group name (for
 example ``"validate"``), the size in bytes, and the :class:`Case` objects to
@@ -47,6 +77,7 @@ import gc
 import importlib
 import itertools
 import json
+import os
 import statistics
 import sys
 import time
@@ -66,14 +97,18 @@ __all__ = [
     "Context",
     "Group",
     "Result",
+    "Progress",
     "Settings",
     "environment",
     "load_topic",
     "load_twins",
     "main",
+    "output_problem",
     "run",
     "pytest_params",
+    "size_id",
     "size_name",
+    "write_json",
 ]
 
 #: Topic names, in report order; ``wsfast._bench.<name>`` contributes the rows.
@@ -93,6 +128,9 @@ KINDS = {
     "lib-c": "C",  # another library's compiled code
     "lib-py": "py",  # another library's pure-Python code
     "ref": "ref",  # a reference point (copy, memcpy), not a masker
+    # The compiled twin's kernel at another SIMD level, through a test hook: an
+    # internal row, timed and shown only with --kernels.
+    "wsfast-kernel": "kernel",
 }
 
 
@@ -127,12 +165,14 @@ class Group:
 
 @dataclass
 class Settings:
-    """How long to measure: one sample is about ``sample_ms``; ``samples`` per case."""
+    """How long to measure: one sample is about ``sample_ms``; ``samples`` per case;
+    ``kernels`` times the ``wsfast-kernel`` rows too."""
 
     quick: bool = False
     sample_ms: float = 20.0
     samples: int = 5
     sizes: tuple[int, ...] = SIZES
+    kernels: bool = False
 
     @classmethod
     def for_run(cls, quick: bool) -> Settings:
@@ -286,20 +326,21 @@ def _measure(group: Group, settings: Settings) -> list[Result]:
 def _ratios(results: list[Result]) -> None:
     """Fill in speed ratios (larger is faster): vs the pure twin, vs the best library.
 
-    The compiled twin is compared with the fastest library row of any kind, the
-    pure twin with the fastest pure-Python library row.
+    The compiled twin (and its kernel rows) is compared with the fastest library
+    row of any kind, the pure twin with the fastest pure-Python library row.
     """
     pure = next((r for r in results if r.kind == "wsfast-py"), None)
     for r in results:
         if pure is not None and r.kind != "ref":
             r.ratio_pure = pure.ns_per_call / r.ns_per_call
-    for twin, kinds in (("wsfast-c", ("lib-c", "lib-py")), ("wsfast-py", ("lib-py",))):
+    for twins, kinds in ((("wsfast-c", "wsfast-kernel"), ("lib-c", "lib-py")),
+                         (("wsfast-py",), ("lib-py",))):
         libs = [r for r in results if r.kind in kinds]
         if not libs:
             continue
         best = min(libs, key=lambda r: r.ns_per_call)
         for r in results:
-            if r.kind == twin:
+            if r.kind in twins:
                 r.ratio_best_lib = best.ns_per_call / r.ns_per_call
                 r.best_lib = best.label
 
@@ -345,46 +386,6 @@ def size_name(n: int) -> str:
         if n >= scale and n % scale == 0:
             return f"{n // scale} {unit}"
     return f"{n} B"
-
-
-def _ns(value: float) -> str:
-    if value >= 1e6:
-        return f"{value / 1e6:,.2f} ms"
-    if value >= 1e4:
-        return f"{value / 1e3:,.1f} us"
-    return f"{value:,.1f} ns"
-
-
-def _ratio(value: float | None) -> str:
-    return "" if value is None else f"{value:,.2f}x"
-
-
-def format_group(results: Sequence[Result], label_width: int = 50) -> str:
-    """The table of one group: time per call, GB/s and the ratios, one row per case.
-
-    Labels are padded to ``label_width`` (or the longest label, if longer).
-    """
-    first = results[0]
-    width = max([label_width] + [len(r.label) for r in results])
-    title = f"{first.group}, {size_name(first.size)}"
-    lines = [
-        f"{title:<{width + 2}} {'':>6} {'time/call':>11} {'GB/s':>8} {'vs py twin':>11} "
-        f"{'vs best lib':>12}"
-    ]
-    for r in results:
-        lines.append(
-            f"  {r.label:<{width}} {KINDS[r.kind]:>6} {_ns(r.ns_per_call):>11} "
-            f"{r.gb_per_s:>8.2f} {_ratio(r.ratio_pure):>11} {_ratio(r.ratio_best_lib):>12}"
-        )
-    return "\n".join(lines)
-
-
-LEGEND = (
-    "time/call: median of the samples; GB/s = 10**9 bytes/s. Ratios are speed-ups "
-    "(>1: faster):\n'vs py twin' against wsfast's pure twin; 'vs best lib' for the "
-    "compiled twin against the fastest\nother library (C or py), for the pure twin "
-    "against the fastest pure-Python library."
-)
 
 
 # -- runner -----------------------------------------------------------------------
@@ -435,51 +436,206 @@ def load_twins() -> tuple[dict[str, dict[str, Any] | None], dict[str, str]]:
     return twins, errors
 
 
+
+class Progress:
+    """Progress on standard error while the benchmark runs.
+
+    On a terminal, one line rewritten in place (``\\r``) before each group; else
+    one line per group.  The ETA takes each topic's groups still to run (from
+    its ``count(ctx)``) at the time per group so far: the average of that topic
+    once it has started, else the median over all groups."""
+
+    def __init__(self, stream: IO[str], plan: dict[str, int | None],
+                 started: float | None = None,
+                 clock: Callable[[], float] = time.perf_counter):
+        self.stream = stream
+        self.clock = clock
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.plan = plan
+        self.done: dict[str, int] = dict.fromkeys(plan, 0)
+        self.spent: dict[str, float] = dict.fromkeys(plan, 0.0)
+        self.durations: list[float] = []  # of every group so far
+        self.started = clock() if started is None else started
+        self._group_started = self.started
+        self._topic: str | None = None
+        self._shown = False
+
+    @property
+    def total(self) -> int | None:
+        counts = list(self.plan.values())
+        return None if None in counts else sum(c for c in counts if c is not None)
+
+    def eta(self) -> float | None:
+        """Seconds still to go; ``None`` before the first group ends, or when a
+        topic cannot say how many groups it has."""
+        if not self.durations:
+            return None
+        # The median: one slow group (16 MiB through pure Python) must not
+        # inflate the topics still to come, whose groups may all be quick.
+        typical = statistics.median(self.durations)
+        left = 0.0
+        for topic, count in self.plan.items():
+            if count is None:
+                return None
+            per_group = (self.spent[topic] / self.done[topic]) if self.done[topic] else typical
+            left += max(0, count - self.done[topic]) * per_group
+        return left
+
+    def _close(self, now: float) -> None:
+        """The running group ended at ``now``."""
+        assert self._topic is not None
+        self.done[self._topic] += 1
+        self.spent[self._topic] += now - self._group_started
+        self.durations.append(now - self._group_started)
+
+    def _line(self, topic: str, what: str, now: float, ahead: int = 0) -> str:
+        total = self.total
+        index = sum(self.done.values()) + 1 + ahead
+        count = f"{index}/{total}" if total is not None else f"{index}"
+        eta = self.eta()
+        return (f"[{count}] {topic}: {what}; {now - self.started:.0f} s"
+                + (f", ETA ~{eta:.0f} s" if eta is not None else ""))
+
+    def _show(self, line: str) -> None:
+        self.stream.write(f"\r\x1b[K{line}")
+        self.stream.flush()
+        self._shown = True
+
+    def preparing(self, topic: str) -> None:
+        """``topic`` builds its next group's inputs and checks every implementation
+        (seconds for 16 MiB through pure Python): said on a terminal only."""
+        if self.tty:
+            # The group last started has ended (its table is out): the next one
+            # is one further on.
+            ahead = 0 if self._topic is None else 1
+            self._show(self._line(topic, "preparing the next group", self.clock(), ahead))
+
+    def start(self, topic: str, title: str, cases: int) -> None:
+        """Group ``title`` of ``topic`` (``cases`` to time) is about to run."""
+        now = self.clock()
+        if self._topic is not None:
+            self._close(now)
+        self._topic, self._group_started = topic, now
+        line = self._line(topic, f"{title} ({cases} cases)", now)
+        if self.tty:
+            self._show(line)
+        else:
+            self.stream.write(f"wsfast bench {line}\n")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        """Erase the terminal's progress line (before other output)."""
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._shown = False
+
+    def finish(self, cases: int) -> float:
+        """Close the last group; print the total time (since ``started``); return it."""
+        now = self.clock()
+        if self._topic is not None:
+            self._close(now)
+            self._topic = None
+        self.clear()
+        elapsed = now - self.started
+        self.stream.write(f"wsfast bench: {sum(self.done.values())} groups, {cases} cases "
+                          f"in {elapsed:.1f} s\n")
+        self.stream.flush()
+        return elapsed
+
+
 def run(
     topics: Sequence[str] = TOPICS,
     settings: Settings | None = None,
     out: IO[str] | None = None,
+    *,
+    markdown: bool = False,
+    progress: IO[str] | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark of ``topics``, printing each group's table to ``out`` as it
-    completes; return the report (what ``--json`` writes)."""
+    completes (GitHub markdown with ``markdown``), then the summary; progress and
+    the ETA go to ``progress``.  Return the report (what ``--json`` writes)."""
+    from . import _report
+
+    started = time.perf_counter()
     settings = settings or Settings()
     twins, twin_errors = load_twins()
     ctx = Context(settings, twins, twin_errors)
+    modules = {name: load_topic(name) for name in topics}
+    bar: Progress | None = None
 
     def say(text: str = "") -> None:
         if out is not None:
+            if bar is not None:  # on a terminal, out is most likely the same screen
+                bar.clear()
             print(text, file=out, flush=True)
 
+    def para(text: str) -> str:  # a markdown paragraph keeps its line breaks
+        return text.replace("\n", "  \n") if markdown else text
+
     env = environment()
-    say(
+    peers = _report.find_peers(
+        name for module in modules.values() for name in getattr(module, "PEERS", ()))
+    missing = {peer.name for peer in peers if peer.status == "not installed"}
+    if markdown:
+        say("## wsfast benchmark\n")
+    say(para(
         f"wsfast {env['version']}: {env['implementation']} twin active, SIMD {env['simd']} "
         f"(CPU supports: {', '.join(env['simd_supported'] or ['-'])}); "
         f"{env['python']['implementation']} {env['python']['version']} on "
         f"{env['platform']['machine']} ({env['platform']['processor']})"
-    )
+    ))
     if twins["c"] is None:
-        say(f"wsfast compiled twin: {twin_errors['c']}; showing the pure twin")
+        say(para(f"wsfast compiled twin: {twin_errors['c']}; showing the pure twin"))
     elif "c" in twin_errors:
-        say(f"wsfast compiled twin: {twin_errors['c']}; timing the compiled modules that import")
-    say(
+        say(para(f"wsfast compiled twin: {twin_errors['c']}; timing the compiled modules "
+                 "that import"))
+    if markdown:
+        say()
+    say(_report.format_peers(peers, markdown))
+    if markdown:
+        say()
+    say(para(
         f"{'quick run' if settings.quick else 'full run'}: median of up to {settings.samples} "
-        f"samples of ~{settings.sample_ms:g} ms per case, cases interleaved"
-    )
-    say(LEGEND)
-    started = time.perf_counter()
+        f"sample{'s' if settings.samples > 1 else ''} of ~{settings.sample_ms:g} ms per case, "
+        "cases interleaved"
+        + ("" if settings.kernels else "; kernel rows hidden (--kernels shows them)")
+    ))
+    if markdown:
+        say()
+    say(para(_report.LEGEND))
+    plan: dict[str, int | None] = {}
+    for name, module in modules.items():
+        count = getattr(module, "count", None)
+        plan[name] = 0 if module is None else (count(ctx) if count is not None else None)
+    if progress is not None:
+        bar = Progress(progress, plan, started)
     results: list[Result] = []
     shown_notes = 0
-    for name in topics:
-        module = load_topic(name)
+
+    def notes() -> None:
+        nonlocal shown_notes
+        while shown_notes < len(ctx.notes):
+            note = ctx.notes[shown_notes]
+            shown_notes += 1
+            # A missing peer is said once, at the top.
+            if note.partition(":")[0] not in missing:
+                say(f"  {note}" if not markdown else f"- {note}")
+
+    for name, module in modules.items():
         if module is None:
-            say(f"\n== {name}: no benchmark in this version")
+            say(f"\n{'###' if markdown else '=='} {name}: no benchmark in this version")
             continue
-        say(f"\n== {getattr(module, 'TITLE', name)}")
+        say(f"\n{'###' if markdown else '=='} {getattr(module, 'TITLE', name)}")
         gc_was_enabled = gc.isenabled()
+        if bar is not None:
+            bar.preparing(name)
         for group in module.groups(ctx):
-            while shown_notes < len(ctx.notes):
-                say(f"  {ctx.notes[shown_notes]}")
-                shown_notes += 1
+            notes()
+            if not settings.kernels:
+                group.cases = [c for c in group.cases if c.kind != "wsfast-kernel"]
+            if bar is not None:
+                bar.start(name, f"{group.name}, {size_name(group.size)}", len(group.cases))
             gc.collect()
             gc.disable()
             try:
@@ -490,12 +646,20 @@ def run(
             _ratios(measured)
             results.extend(measured)
             say()
-            say(format_group(measured))
-        while shown_notes < len(ctx.notes):
-            say(f"  {ctx.notes[shown_notes]}")
-            shown_notes += 1
+            say(_report.format_group(measured, markdown=markdown))
+            if bar is not None:
+                bar.preparing(name)
+        notes()
+    if bar is not None:
+        bar.finish(len(results))
     elapsed = time.perf_counter() - started
-    say(f"\n{len(results)} cases in {elapsed:.1f} s")
+    summary = _report.summarize(results)
+    overall = _report.headline(summary, results)
+    if summary:
+        say()
+        say(_report.format_summary(summary, overall, markdown))
+    say()
+    say(f"{len(results)} cases in {elapsed:.1f} s")
     return {
         "wsfast": env,
         "settings": {
@@ -504,9 +668,12 @@ def run(
             "samples": settings.samples,
             "sizes": list(settings.sizes),
             "topics": list(topics),
+            "kernels": settings.kernels,
         },
+        "peers": [peer.as_dict() for peer in peers],
         "notes": list(ctx.notes),
         "elapsed_s": elapsed,
+        "summary": {"rows": [row.as_dict() for row in summary], "overall": overall},
         "rows": [r.as_dict() for r in results],
     }
 
@@ -521,39 +688,80 @@ def write_json(report: dict[str, Any], path: str) -> None:
             f.write(text)
 
 
+def output_problem(path: str) -> str | None:
+    """Why ``path`` cannot be written, or ``None``: checked before the run, so a
+    typo costs nothing.  Nothing is created."""
+    if os.path.isdir(path):
+        return "is a directory"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"no such directory: {folder}"
+    if os.path.exists(path):
+        if not os.access(path, os.W_OK):
+            return "not writable"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot create a file in {folder}"
+    return None
+
+
 def main(
     only: Sequence[str] | None = None,
     quick: bool = False,
     json_path: str | None = None,
     samples: int | None = None,
     sample_ms: float | None = None,
+    *,
+    kernels: bool = False,
+    markdown: bool = False,
+    plot_path: str | None = None,
+    progress: bool = True,
 ) -> int:
-    """``python -m wsfast bench``: run, print the tables, optionally write JSON."""
+    """``python -m wsfast bench``: check the arguments (and that the output files
+    can be written) before anything runs, run, print the tables and the summary,
+    then write the JSON and the plot."""
+
+    def fail(message: str) -> int:
+        print(f"wsfast bench: {message}", file=sys.stderr)
+        return 2
+
     topics = list(only) if only else list(TOPICS)
     for name in topics:
         if name not in TOPICS + EXTRA_TOPICS:
-            print(f"wsfast bench: unknown topic {name!r} "
-                  f"(expected {', '.join(TOPICS + EXTRA_TOPICS)})",
-                  file=sys.stderr)
-            return 2
+            return fail(f"unknown topic {name!r} (expected {', '.join(TOPICS + EXTRA_TOPICS)})")
         if only and load_topic(name) is None:
-            print(f"wsfast bench: this version of wsfast has no {name!r} benchmark",
-                  file=sys.stderr)
-            return 2
+            return fail(f"this version of wsfast has no {name!r} benchmark")
     settings = Settings.for_run(quick)
+    settings.kernels = kernels
     if samples is not None:
         if samples < 1:
-            print("wsfast bench: --samples must be at least 1", file=sys.stderr)
-            return 2
+            return fail("--samples must be at least 1")
         settings.samples = samples
     if sample_ms is not None:
         if sample_ms <= 0:
-            print("wsfast bench: --sample-ms must be positive", file=sys.stderr)
-            return 2
+            return fail("--sample-ms must be positive")
         settings.sample_ms = sample_ms
+    for option, path in (("--json", json_path), ("--plot", plot_path)):
+        if path and path != "-":
+            problem = output_problem(path)
+            if problem:
+                return fail(f"{option} {path}: {problem}")
+    if plot_path:
+        from . import _plot
+
+        problem = _plot.unavailable(plot_path)
+        if problem:
+            return fail(f"--plot {plot_path}: {problem}")
     # With --json - the JSON goes to standard output and the tables to standard error.
     out = sys.stderr if json_path == "-" else sys.stdout
-    report = run(topics, settings, out)
+    # Progress lines between tables on the same stream would only be noise.
+    show_progress = progress and (out is not sys.stderr or sys.stderr.isatty())
+    report = run(topics, settings, out, markdown=markdown,
+                 progress=sys.stderr if show_progress else None)
     if json_path:
         write_json(report, json_path)
+    if plot_path:
+        from . import _plot
+
+        _plot.plot(report, plot_path, kernels=kernels)
+        print(f"wsfast bench: plot written to {plot_path}", file=sys.stderr)
     return 0

@@ -58,6 +58,9 @@ __all__ = [
 
 TITLE = "permessage-deflate (RFC 7692), one message per call"
 
+#: The libraries (top-level modules) compared here, for the report's list of peers.
+PEERS = ("websockets", "aiohttp")
+
 #: Message sizes of a full run and of ``--quick``.
 SIZES = (1024, 64 * 1024, 1 << 20)
 QUICK_SIZES = (1024, 64 * 1024)
@@ -323,6 +326,11 @@ def discover() -> Discovery:
         found.deflate[level].append(Impl("zlib-bare", f"bare zlib compress + sync flush, "
                                          f"level {level}", "ref", _ref_deflate(level)))
     return found
+
+
+def count(ctx: Context) -> int:
+    """How many groups :func:`groups` yields (for the progress line's ETA)."""
+    return len(QUICK_SIZES if ctx.quick else SIZES) * (1 + len(LEVELS))
 
 
 def groups(ctx: Context) -> Iterator[Group]:

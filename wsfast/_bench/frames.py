@@ -79,6 +79,9 @@ __all__ = [
 
 TITLE = "frames and messages (RFC 6455 sections 5.2-5.6)"
 
+#: The libraries (top-level modules) compared here, for the report's list of peers.
+PEERS = ("aiohttp", "websockets", "wsproto")
+
 #: Frames in a small-frame buffer (decode) or messages encoded per call; in --quick.
 COUNT = 10_000
 QUICK_COUNT = 1_000
@@ -655,6 +658,11 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
         found.large.append(Impl("kernels only: mask (+ validate_utf8 for text)", "ref",
                                 _kernel_ref(c["mask"], c["validate_utf8"]), _kernel_result))
     return found
+
+
+def count(ctx: Context) -> int:
+    """How many groups :func:`groups` yields (for the progress line's ETA)."""
+    return sum(1 for _ in workloads(ctx.sizes))
 
 
 def groups(ctx: Context) -> Iterator[Group]:

@@ -219,6 +219,9 @@ _LIBRARIES: dict[str, list[tuple[str, str, str, str, tuple[str, ...]]]] = {
     ],
 }
 
+#: The libraries (top-level modules) compared here, for the report's list of peers.
+PEERS = tuple(_LIBRARIES)
+
 _CALLS: dict[str, Callable[[Any], Callable[[bytes, bytes], Prepared]]] = {
     "data, key": _new_bytes,
     "key, data": lambda func: _new_bytes(func, key_first=True),
@@ -270,6 +273,11 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
     found.inplace.append(Impl("slice-assign", "memcpy: buf[:] = src, bytearrays", "ref",
                               _slice_assign))
     return found
+
+
+def count(ctx: Context) -> int:
+    """How many groups :func:`groups` yields (for the progress line's ETA)."""
+    return 2 * len(ctx.sizes)
 
 
 def groups(ctx: Context) -> Iterator[Group]:

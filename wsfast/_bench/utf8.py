@@ -17,8 +17,9 @@ Row groups, per kind and size:
     incremental UTF-8 decoder with ``final=True`` (what wsproto uses), and the
     ``Utf8Validator.validate`` of wsaccel and of autobahn (a validator built
     once and reused: a text that ends on a code point leaves it ready for the
-    next call).  From 4 KiB on, extra rows time the compiled twin at every
-    other SIMD level this CPU supports, through its test hook
+    next call).  From 4 KiB on, extra rows (kind ``wsfast-kernel``, shown with
+    ``--kernels``) time the compiled twin at every other SIMD level this CPU
+    supports, named by the kernel each level runs, through its test hook
     ``_validate_utf8_at`` (which adds a level-name lookup, about 0.1 us).
 ``feed <kind>, 1 KiB fragments`` (4 KiB and up)
     the same text as 1 KiB ``bytes`` fragments, the way a message arrives:
@@ -59,6 +60,9 @@ __all__ = [
 ]
 
 TITLE = "UTF-8 validation (RFC 3629)"
+
+#: The libraries (top-level modules) compared here, for the report's list of peers.
+PEERS = ("wsaccel", "autobahn")
 
 #: Text sizes of a full run and of ``--quick``.
 SIZES = (64, 4096, 1 << 20)
@@ -256,6 +260,21 @@ def _find_validator(library: str) -> tuple[type, str, str] | str:
     return cls, where, "lib-c" if compiled else "lib-py"
 
 
+def _kernel(level: str) -> str:
+    """The kernel the compiled twin runs at SIMD ``level`` (x86's sse2 level runs
+    the SSSE3/SSE4.1 kernel); the level's name when the twin cannot say."""
+    try:
+        return str(importlib.import_module("wsfast._utf8_c")._kernel_name(level))
+    except (ImportError, AttributeError, ValueError):
+        return level
+
+
+def _level_and_kernel(level: str) -> str:
+    """``avx2``; ``sse2: ssse3+sse4.1 kernel`` when the level's name is not the kernel's."""
+    kernel = _kernel(level)
+    return level if kernel.startswith(level) else f"{level}: {kernel} kernel"
+
+
 def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
     """The UTF-8 validators available here, for ``twins`` (see
     ``wsfast._bench.load_twins``); missing libraries are listed with a reason."""
@@ -264,7 +283,7 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
     assert py is not None
     if c is not None and "validate_utf8" in c:
         level = c.get("SIMD")
-        suffix = f" ({level})" if level else ""
+        suffix = f" ({_level_and_kernel(level)})" if level else ""
         found.validate.append(Impl("wsfast-c", f"wsfast validate_utf8, compiled{suffix}",
                                    "wsfast-c", _call(c["validate_utf8"], _is_true)))
         found.feed.append(Impl("wsfast-c", f"wsfast Utf8Validator.feed, compiled{suffix}",
@@ -283,8 +302,9 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
                     return Prepared(hook, (name, data), _is_true)
 
                 found.levels.append(Impl(f"wsfast-c-{name}",
-                                         f"wsfast compiled, {name} kernel (test hook)",
-                                         "wsfast-c", prepare))
+                                         f"wsfast validate_utf8, {_kernel(name)} kernel "
+                                         f"(WSFAST_SIMD={name})",
+                                         "wsfast-kernel", prepare))
     found.validate.append(Impl("wsfast-py", "wsfast validate_utf8, pure", "wsfast-py",
                                _call(py["validate_utf8"], _is_true)))
     found.feed.append(Impl("wsfast-py", "wsfast Utf8Validator.feed, pure", "wsfast-py",
@@ -309,6 +329,12 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
         found.feed.append(Impl(library + suffix, f"{library} {where}.validate", kind,
                                _feed_validator(cls)))
     return found
+
+
+def count(ctx: Context) -> int:
+    """How many groups :func:`groups` yields (for the progress line's ETA)."""
+    sizes = QUICK_SIZES if ctx.quick else SIZES
+    return len(KINDS_OF_TEXT) * sum(2 if size >= 4 * FRAGMENT else 1 for size in sizes)
 
 
 def groups(ctx: Context) -> Iterator[Group]:

@@ -650,6 +650,27 @@ static inline int wsf_utf8_valid(const uint8_t *p, size_t n, int level)
     return wsf_utf8_valid_scalar(p, n);
 }
 
+/* The kernel wsf_utf8_valid runs at `level` (already capped) for inputs of
+ * WSF_UTF8_SIMD_FROM bytes and more, named for the instructions it needs:
+ * the x86 base level (sse2) runs the SSSE3/SSE4.1 kernel, or the scalar DFA
+ * on a CPU without them.  Kept beside the dispatch above: change both. */
+static inline const char *wsf_utf8_kernel_name(int level)
+{
+    (void)level;
+#if defined(WSF_HAVE_X86_SIMD) && defined(WSF_HAVE_SSE2_BASELINE)
+    if (level >= WSF_SIMD_AVX512)
+        return "avx512f+bw";
+    if (level >= WSF_SIMD_AVX2)
+        return "avx2";
+    if (level >= WSF_SIMD_BASE && wsf_utf8_x86_base_ok)
+        return "ssse3+sse4.1";
+#elif defined(WSF_ARM64)
+    if (level >= WSF_SIMD_BASE)
+        return "neon";
+#endif
+    return "scalar";
+}
+
 /* ------------------------------------------------------------------------ */
 /* Streaming                                                                 */
 /*                                                                          */
