@@ -56,7 +56,8 @@ def masked_frame(
 ) -> bytes:
     if key is None:
         key = rng.randbytes(4)
-    return header(opcode, len(payload), fin=fin, key=key) + PURE["mask"](payload, key)
+    masked = payload if key == bytes(4) else PURE["mask"](payload, key)  # a zero key: identity
+    return header(opcode, len(payload), fin=fin, key=key) + masked
 
 
 def plain_frame(opcode: int, payload: bytes, *, fin: bool = True) -> bytes:
@@ -326,7 +327,9 @@ class DecoderPieces(Scenario):
     """One decoder; threads take the next piece of one long stream in turn (so
     the pieces arrive nearly in order) and feed it without any lock. Frames go
     up to 17 MiB: past 16 MiB the decoder's buffer is reallocated while other
-    threads write into it. Results are nonsense; memory must hold."""
+    threads write into it. A refused piece breaks the stream, so the decoder
+    soon fails: then it is replaced and the stream starts again. Results are
+    nonsense; memory must hold."""
 
     LIMIT = 32 << 20
 
@@ -335,33 +338,69 @@ class DecoderPieces(Scenario):
         rng = random.Random(1)
         self.messages = messages_
         zero = bytes(4)  # a zero key: masking is the identity, so building is cheap
+        huge = masked_frame(BINARY, rng.randbytes(17 << 20), rng, key=zero)
         wire = bytearray()
         wire += masked_frame(BINARY, rng.randbytes(1 << 20), rng, key=zero)
         wire += masked_frame(TEXT, ("é" * (3 * BIG // 2)).encode(), rng, fin=False, key=zero)
         wire += masked_frame(PING, b"ping", rng)
         wire += masked_frame(CONT, b"end", rng)
-        wire += masked_frame(BINARY, rng.randbytes(17 << 20), rng, key=zero)
         wire += masked_frame(BINARY, rng.randbytes(2 * BIG), rng)
-        self.pieces = [bytes(wire[i : i + 2 * BIG]) for i in range(0, len(wire), 2 * BIG)]
+        self.pieces = [huge[i : i + 2 * BIG] for i in range(0, len(huge), 2 * BIG)]
+        # A restart begins at the 17 MiB frame or, every other time, after it
+        # (a refused piece rarely lets a whole 17 MiB frame through).
+        self.starts = [0, len(self.pieces)]
+        self.pieces += [bytes(wire[i : i + 2 * BIG]) for i in range(0, len(wire), 2 * BIG)]
+        self.restarts = 0
         self.next = 0
         self.decoder = self.new()
+        self.items = 0
 
     def new(self) -> Any:
         if self.messages:
             return self.sh.t["MessageDecoder"](max_message_size=self.LIMIT)
         return self.sh.t["FrameDecoder"](max_frame_size=self.LIMIT)
 
+    def restart(self, dec: Any) -> None:
+        with self.sh.lock:
+            if self.decoder is dec:  # once per failed decoder
+                self.decoder = self.new()
+                self.restarts += 1
+                self.next = self.starts[self.restarts % 2]
+
     def step(self, rng: random.Random) -> None:
         with self.sh.lock:
-            piece = self.pieces[self.next % len(self.pieces)]
+            piece = self.pieces[self.next]
             self.next += 1
-            if self.next % len(self.pieces) == 0:
-                self.decoder = self.new()  # a fresh decoder for the next round
+            if self.next == len(self.pieces):  # a fresh decoder for the next round
+                self.next = 0
+                self.decoder = self.new()
             dec = self.decoder
-        out = _checked(self.sh, "shared decoder", lambda: dec.feed(piece))
-        if out is not RAISED:
-            cls = self.sh.t["Message" if self.messages else "Frame"]
-            _well_formed(self.sh, "shared decoder", out, cls, self.LIMIT)
+        try:
+            out = dec.feed(piece)
+        except RuntimeError:
+            self.sh.count(error=True)  # overlapped another feed: refused
+            return
+        except WebSocketError as exc:
+            str(exc)
+            if type(exc.decoded) is not list:
+                self.sh.fail("shared decoder: exc.decoded is not a list")
+            self.sh.count(error=True)
+            self.restart(dec)
+            return
+        except BaseException as exc:
+            self.sh.fail(
+                f"shared decoder: {type(exc).__name__}: {exc} (only RuntimeError or "
+                "WebSocketError may come out of concurrent use)"
+            )
+            return
+        self.sh.count()
+        cls = self.sh.t["Message" if self.messages else "Frame"]
+        _well_formed(self.sh, "shared decoder", out, cls, self.LIMIT)
+        with self.sh.lock:
+            self.items += len(out)
+
+    def finish(self) -> None:
+        print(f"    {self.items} items decoded by the shared decoder, {self.restarts} restarts")
 
 
 class DecoderWhole(Scenario):
