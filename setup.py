@@ -9,6 +9,9 @@ value is off with a warning.
                               nothing compiled the wheel is pure: py3-none-any)
   WSFAST_DEBUG=1              keep debug info, no -O3 (for gdb / sanitizers)
   WSFAST_CYTHON_TRACE=1       line tracing for coverage of the compiled twin
+  WSFAST_SANITIZE=LIST        sanitizer build (gcc/clang): a comma list of address,
+                              undefined, thread; -O1 -g, frame pointers kept
+                              (scripts/sanitize.sh runs the suite on it)
 """
 
 import atexit
@@ -103,6 +106,13 @@ class BuildFailure:
 
 
 FAILURE = BuildFailure()
+
+SANITIZERS = ("address", "undefined", "thread")
+SANITIZE = [n.strip() for n in os.environ.get("WSFAST_SANITIZE", "").split(",") if n.strip()]
+if set(SANITIZE) - set(SANITIZERS) or {"address", "thread"} <= set(SANITIZE):
+    # A typo must not quietly give an uninstrumented build; ASan and TSan exclude each other.
+    sys.exit(f"WSFAST_SANITIZE={os.environ['WSFAST_SANITIZE']!r}: expected a comma list of "
+             f"{', '.join(SANITIZERS)} (address and thread exclude each other)")
 
 
 class OptionalBuildExt(build_ext):
@@ -200,6 +210,12 @@ def extensions():
         # Baseline ISA only: faster kernels are chosen at run time through
         # per-function target attributes (never -march=native).
         cflags = ["-O3", "-g0", "-std=c99", "-fno-strict-aliasing"]
+    ldflags = []
+    if SANITIZE and not msvc:
+        # Readable reports: little inlining, line numbers, whole stacks.
+        san = "-fsanitize=" + ",".join(SANITIZE)
+        cflags = ["-O1", "-g", "-std=c99", "-fno-strict-aliasing", "-fno-omit-frame-pointer", san]
+        ldflags = [san, "-g"]
     macros = [("CYTHON_TRACE", "1"), ("CYTHON_TRACE_NOGIL", "1")] if TRACE else []
     exts = [
         Extension(
@@ -208,6 +224,7 @@ def extensions():
             include_dirs=["wsfast/_csrc"],
             depends=glob.glob("wsfast/_csrc/*.h"),
             extra_compile_args=cflags,
+            extra_link_args=ldflags,
             define_macros=macros,
         )
         for pyx in sorted(glob.glob("wsfast/_*_c.pyx"))

@@ -22,6 +22,11 @@
 #     qemu-host-venv/                 host Cython + setuptools (from build-system.requires)
 #     pydeps-<hash>/                  the test extra (pure-Python wheels) for the target
 #
+# Host packages (installed with apt-get when missing and running as root):
+# gcc-<triplet> and libc6-dev-<debarch>-cross (the cross C library headers and crt
+# files), qemu-user-static, and, until the rootfs is cached, debootstrap and
+# debian-archive-keyring.
+#
 # Exit codes: 0 tests passed; 1 tests (or a check) failed; 2 the target
 # environment could not be prepared (network or host packages): a loud banner says
 # so -- that is not a pass.
@@ -84,8 +89,15 @@ retry() {  # retry N CMD...: for network steps
 
 # --- host tools ---------------------------------------------------------------
 QEMU=$(command -v "qemu-$QARCH-static" || command -v "qemu-$QARCH" || true)
+# The cross gcc alone is not enough: its C library headers (and crt files) come in
+# libc6-dev-<debarch>-cross, which it only *recommends*. Without them the cross gcc
+# silently falls back to the host's /usr/include and fails on the first
+# <bits/...> header, so the package is named here, not left to Recommends.
+CROSS_LIBC=libc6-dev-$DEBARCH-cross
+CROSS_INC=/usr/$TRIPLET/include
 need=()
 command -v "$TRIPLET-gcc" >/dev/null || need+=("gcc-$TRIPLET")
+[[ -f $CROSS_INC/stdlib.h ]] || need+=("$CROSS_LIBC")
 [[ -n $QEMU ]] || need+=(qemu-user-static)
 [[ -f $ROOTFS/.wsfast-rootfs-ok ]] || {
     command -v debootstrap >/dev/null || need+=(debootstrap)
@@ -104,6 +116,14 @@ if ((${#need[@]})); then
     [[ -n $QEMU ]] || unprepared "no qemu-$QARCH-static after installing qemu-user-static"
 fi
 CC=$TRIPLET-gcc
+# The target's own <stdlib.h> must be the one found, never the host's: a cross
+# compile against the host's libc headers fails late and confusingly, or worse,
+# succeeds with the wrong struct layouts.
+hdr=$(printf '#include <stdlib.h>\n' | "$CC" -E -H -x c - -o /dev/null 2>&1 | sed -n 's/^\. //p' | head -n 1)
+if [[ $hdr != "$CROSS_INC"/* ]]; then
+    echo "FAIL: $CC takes <stdlib.h> from ${hdr:-nowhere}, not from $CROSS_INC ($CROSS_LIBC)" >&2
+    exit 1
+fi
 
 # --- target rootfs (cached) -----------------------------------------------------
 # shellcheck disable=SC2329  # called through retry
