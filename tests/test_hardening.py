@@ -65,7 +65,9 @@ def _overlap(obj_call, big_call, seconds: float = 60.0) -> tuple[int, list[BaseE
     """Run big_call in a thread, over and over, while this thread calls
     obj_call; stop at the first RuntimeError seen here (or after `seconds`).
 
-    Returns how many RuntimeErrors this thread saw and the worker's errors."""
+    Either side of an overlap may be the one refused: big_call retries its
+    calls through _until_accepted.  Returns how many RuntimeErrors this
+    thread saw and the worker's errors."""
     stop = threading.Event()
     worker_errors: list[BaseException] = []
 
@@ -96,6 +98,16 @@ def _overlap(obj_call, big_call, seconds: float = 60.0) -> tuple[int, list[BaseE
     return seen, worker_errors
 
 
+def _until_accepted(call, *args):
+    """call(*args), again while it is refused for overlapping another call
+    (a refused call changes nothing, so retrying it is always right)."""
+    while True:
+        try:
+            return call(*args)
+        except RuntimeError as exc:
+            assert "already in use" in str(exc)
+
+
 @pytest.mark.parametrize("kind", ["FrameDecoder", "MessageDecoder"])
 def test_overlapping_feed_raises_runtime_error(twin, kind):
     """A feed that overlaps another on the same decoder raises RuntimeError;
@@ -109,8 +121,8 @@ def test_overlapping_feed_raises_runtime_error(twin, kind):
 
     def big() -> None:
         # Split so that the payload spans feeds: the decoder's own buffers.
-        out = decoder.feed(frame[:1000])
-        out += decoder.feed(frame[1000:])
+        out = _until_accepted(decoder.feed, frame[:1000])
+        out += _until_accepted(decoder.feed, frame[1000:])
         results.extend(x.payload if kind == "FrameDecoder" else x.data for x in out)
 
     seen, errors = _overlap(lambda: decoder.feed(b""), big)
@@ -129,7 +141,7 @@ def test_overlapping_masker_and_validator_calls_raise(twin):
     calls = {"big": 0, "small": 0}
 
     def big_call() -> None:
-        masker.process(big)
+        _until_accepted(masker.process, big)
         calls["big"] += 1
 
     def small_call() -> None:
@@ -143,7 +155,7 @@ def test_overlapping_masker_and_validator_calls_raise(twin):
 
     validator = twin.Utf8Validator()
     text = "é".encode() * (2 << 20)
-    seen, errors = _overlap(lambda: validator.feed(b"a"), lambda: validator.feed(text))
+    seen, errors = _overlap(lambda: validator.feed(b"a"), lambda: _until_accepted(validator.feed, text))
     assert errors == [] and seen >= 1
     assert validator.complete
 
@@ -558,3 +570,30 @@ def test_message_repr_shows_its_data(twin):
     assert repr(twin.Message(1, "hi")) == "Message(TEXT, data='hi')"
     long = repr(twin.Message(2, b"x" * 100))
     assert long.startswith("Message(BINARY, data=b'xxxx") and long.endswith("<100 bytes>)")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_client_encoder_keys_differ_across_fork(twin):
+    """Parent and child of a fork never hand out the same keys from the block
+    they shared (RFC 6455 section 5.3: keys must not be predictable)."""
+    encoder = twin.FrameEncoder(client=True)
+    encoder.binary(b"x")  # a key block is drawn before the fork
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next keys, then leave at once
+        try:
+            os.write(write, b"".join(_key_of(encoder.binary(b"x")) for _ in range(8)))
+        finally:
+            os._exit(0)
+    os.close(write)
+    child = b""
+    while len(child) < 32:
+        chunk = os.read(read, 32)
+        if not chunk:
+            break
+        child += chunk
+    os.close(read)
+    os.waitpid(pid, 0)
+    parent = b"".join(_key_of(encoder.binary(b"x")) for _ in range(8))
+    assert len(child) == 32
+    assert child != parent

@@ -73,6 +73,7 @@ __all__ = [
 ]
 
 include "_kernels.pxi"
+include "_text.pxi"
 
 # Opcode members by number; None for the reserved numbers.
 cdef tuple _OPCODES = tuple(
@@ -345,6 +346,20 @@ cdef object _control_payload(object data):
     if isinstance(data, str):
         return PyUnicode_AsUTF8String(data)
     return data
+
+
+# Forks seen by this process, as a child: a client encoder drops the key
+# block it drew before the fork (see FrameEncoder._take_key).
+cdef unsigned long _fork_count = 0
+
+
+def _forked():
+    global _fork_count
+    _fork_count += 1
+
+
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_forked)
 
 
 cdef int _busy_error(object obj) except -1:
@@ -640,6 +655,7 @@ cdef class FrameEncoder:
     cdef readonly bint client
     cdef bytes _keys
     cdef Py_ssize_t _key_pos
+    cdef unsigned long _forks     # _fork_count when _keys was drawn
     # UTF-8 state of a TEXT message sent in fragments (text(fin=False), then
     # continuation()): the message is validated as a whole, so a code point
     # may be split between fragments.
@@ -696,9 +712,13 @@ cdef class FrameEncoder:
         code (an argument's __index__ or __bool__, a buffer exporter) or
         another thread may encode more frames and replace the block."""
         with cython.critical_section(self):
-            if self._key_pos + 4 > PyBytes_GET_SIZE(self._keys):
+            if (self._key_pos + 4 > PyBytes_GET_SIZE(self._keys)
+                    or self._forks != _fork_count):
+                # (After a fork, parent and child would hand out the same
+                # keys from the block they share: the child draws anew.)
                 self._keys = _os.urandom(KEY_BLOCK)
                 self._key_pos = 0
+                self._forks = _fork_count
             memcpy(key, PyBytes_AS_STRING(self._keys) + self._key_pos, 4)
             self._key_pos += 4
         return 0
@@ -1262,7 +1282,7 @@ cdef class MessageDecoder(_Decoder):
         if not h.masked:
             if not _utf8_valid(src, n):
                 raise InvalidDataError("text message is not valid UTF-8")
-            return _new_message(1, PyUnicode_DecodeUTF8(<const char *>src, n, NULL))
+            return _new_message(1, _str_from_valid_utf8(src, n, _level, False))
         # Unmask straight into a one-byte-kind str: when every byte is ASCII
         # (most text) it is valid UTF-8 and the str is the result; otherwise
         # validate the bytes and decode them into the real str.
@@ -1273,7 +1293,7 @@ cdef class MessageDecoder(_Decoder):
             return _new_message(1, text)
         if not _utf8_valid(tmp, n):
             raise InvalidDataError("text message is not valid UTF-8")
-        return _new_message(1, PyUnicode_DecodeUTF8(<const char *>tmp, n, NULL))
+        return _new_message(1, _str_from_valid_utf8(tmp, n, _level, True))
 
     cdef int _start_payload(self, int opcode, Py_ssize_t n) except -1:
         if opcode == 1 and self._decode_text:
@@ -1383,7 +1403,7 @@ cdef class MessageDecoder(_Decoder):
                 raise InvalidDataError("text message ends inside a UTF-8 sequence")
             if self._decode_text and (data is None or self._high):
                 # (An all-ASCII str written in place is the message as it is.)
-                data = PyUnicode_DecodeUTF8(p, n, NULL)
+                data = _str_from_valid_utf8(<const uint8_t *>p, n, _level, True)
             elif data is None:
                 data = PyBytes_FromStringAndSize(p, n)
         elif data is None:

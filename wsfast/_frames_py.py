@@ -305,6 +305,16 @@ def encode_close(code: int | None = 1000, reason: str = "") -> bytes:
 
 #: Mask keys come from os.urandom (a CSPRNG) in blocks, not a system call a frame.
 _KEY_BLOCK = 4096
+#: Forks this process has seen as a child (a one-item list, bumped in place).
+_FORKS = [0]
+
+
+def _forked() -> None:
+    _FORKS[0] += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 class FrameEncoder:
@@ -331,6 +341,7 @@ class FrameEncoder:
         "_deflater",
         "_threshold",
         "_compressing",
+        "_forks",
         "__weakref__",
     )
 
@@ -360,6 +371,7 @@ class FrameEncoder:
             self._client = masked
             self._keys = b""
             self._key_pos = 0
+            self._forks = _FORKS[0]
             #: UTF-8 state of a TEXT message sent in fragments: the message is
             #: checked as a whole, so a code point may be split between them.
             self._utf8 = Utf8Validator()
@@ -378,8 +390,11 @@ class FrameEncoder:
     def _next_key(self) -> bytes:
         with self._lock:
             pos = self._key_pos
-            if pos >= len(self._keys):
+            if pos >= len(self._keys) or self._forks != _FORKS[0]:
+                # (After a fork, parent and child would hand out the same keys
+                # from the block they share: the child draws anew.)
                 self._keys = os.urandom(_KEY_BLOCK)
+                self._forks = _FORKS[0]
                 pos = 0
             self._key_pos = pos + 4
             return self._keys[pos : pos + 4]
