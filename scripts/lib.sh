@@ -7,6 +7,7 @@
 # shellcheck shell=bash
 
 CI_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck disable=SC2034  # for the scripts that source this file
 CI_CACHE=${WSFAST_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wsfast-ci}
 CI_HOST_PY=${PYTHON:-python3}
 CI_T0=$SECONDS
