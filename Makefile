@@ -12,6 +12,7 @@
 #   make qemu         the suite on s390x and aarch64 under qemu-user (scripts/test_qemu.sh)
 #   make fuzz         a bounded differential fuzz run (scripts/fuzz.sh, FUZZ_SECONDS)
 #   make ft           the free-threaded CPython job (scripts/freethreaded.sh)
+#   make stack-suites the stacks' own suites, wsfast patched in and not (scripts/stack_suites.sh)
 #   make bench-quick  the embedded benchmark, quick mode (python -m wsfast bench --quick)
 #   make check        lint, types, test, test-pure: the quick gate before a commit
 #   make ci           everything, in fresh venvs: .ci/run
@@ -65,7 +66,7 @@ define prepared
 endef
 
 .PHONY: help lint types test test-pure ctest asan cov dist qemu \
-	$(addprefix qemu-,$(QEMU_ARCHS)) fuzz ft bench-quick check ci
+	$(addprefix qemu-,$(QEMU_ARCHS)) fuzz ft stack-suites bench-quick check ci
 
 help:
 	@sed -n '2,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -129,6 +130,9 @@ fuzz:
 
 ft:
 	$(call prepared,bash scripts/freethreaded.sh $(FT_ARGS))
+
+stack-suites:
+	$(call prepared,bash scripts/stack_suites.sh)
 
 # --- coverage, benchmark ----------------------------------------------------------
 # Line and branch coverage of the Python code (the pure twin, the chooser, the
