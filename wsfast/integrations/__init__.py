@@ -1,0 +1,1 @@
+"""Drop-in acceleration of existing WebSocket stacks (the registry lives here)."""
