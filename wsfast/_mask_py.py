@@ -180,3 +180,16 @@ class Masker:
 
     def __repr__(self) -> str:
         return f"Masker(key={self._key!r}, offset={self._offset})"
+
+
+# --- Key-first entry point (tornado's ``websocket_mask(mask, data)`` order) ---
+
+
+def _mask_key_first(key: Any, data: Any) -> bytes:
+    """``mask(data, key)`` with the key first: the argument order of tornado's
+    ``websocket_mask(mask, data)``.  Not in ``__all__``:
+    ``wsfast.integrations.tornado`` installs it."""
+    key = key_bytes(key)
+    if type(data) is not bytes:
+        data = byte_view(data)
+    return _masked(data, key)
