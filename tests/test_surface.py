@@ -85,8 +85,7 @@ def _stub_params(fn: ast.FunctionDef) -> list[tuple[str, str, object]]:
         out.append((arg.arg, "KEYWORD_ONLY", _literal(default)))
     if a.kwarg:
         out.append((a.kwarg.arg, "VAR_KEYWORD", inspect.Parameter.empty))
-    # Underscored parameters are private test hooks, not the contract (one is
-    # left: Utf8Validator(_level_name=...) of the compiled twin).
+    # Underscored parameters would be private hooks, not the contract.
     return [p for p in out if p[0] not in ("self", "cls") and not p[0].startswith("_")]
 
 

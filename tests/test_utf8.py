@@ -79,7 +79,9 @@ def validate_at(twin: Any, level: str | None, data: Any) -> bool:
 def validator_at(twin: Any, level: str | None) -> Any:
     if level is None:
         return twin.Utf8Validator()
-    return twin.Utf8Validator(_level_name=level)
+    validator = twin.Utf8Validator()
+    validator._set_level(level)
+    return validator
 
 
 # -- named vectors ------------------------------------------------------------------
@@ -537,7 +539,7 @@ def test_level_hooks_reject_unknown_levels(twin):
     with pytest.raises(ValueError):
         module._validate_utf8_at("mmx", b"a")
     with pytest.raises(ValueError):
-        twin.Utf8Validator(_level_name="mmx")
+        twin.Utf8Validator()._set_level("mmx")
     supported = simd_levels()
     assert supported[0] == "scalar"
     assert module.SIMD in supported

@@ -161,18 +161,28 @@ def mask_inplace(buf, key, offset=0):
 
 @cython.final
 @cython.auto_pickle(False)
+@cython.embedsignature(False)  # the docstring's clinic line is the signature
 cdef class Masker:
-    """Masker(key: Buffer)
+    """Masker(key)
+--
 
-    Masks a payload that arrives in pieces, keeping the key phase between them."""
+Masks a payload that arrives in pieces, keeping the key phase between them."""
 
     cdef uint8_t _key[4]
     cdef object _offset  # a Python int: no overflow however long the stream
     cdef bint _busy      # a process call is running (see process)
 
-    def __cinit__(self, key):
-        _get_key(key, self._key)
+    def __cinit__(self):
         self._offset = 0
+
+    def __init__(self, key):
+        cdef uint8_t k[4]
+        _get_key(key, k)  # before the section: converting key may run user code
+        with cython.critical_section(self):
+            if self._busy:
+                raise in_use_error(self)
+            memcpy(self._key, k, 4)
+            self._offset = 0
 
     # Every access to _offset (a Python int) holds the object's critical
     # section: on free-threaded builds a racing process() could otherwise free

@@ -109,22 +109,32 @@ def _kernel_name(level):
 
 @cython.final
 @cython.auto_pickle(False)
+@cython.embedsignature(False)  # the docstring's clinic line is the signature
 cdef class Utf8Validator:
-    """Incremental, fail-fast validator for a text message arriving in fragments."""
+    """Utf8Validator()
+--
+
+Incremental, fail-fast validator for a text message arriving in fragments."""
 
     cdef wsf_utf8_stream _state
     cdef int _lv
     cdef bint _busy      # a feed is running (see feed)
 
-    def __init__(self, *, _level_name=None):
-        # _level_name (private): a SIMD level from _supported_levels(), so
-        # tests can drive every kernel in one process.
-        cdef int lv = _level if _level_name is None else _level_from_name(_level_name)
+    def __init__(self):
+        with cython.critical_section(self):
+            if self._busy:
+                raise in_use_error(self)
+            self._lv = _level
+            wsf_utf8_stream_reset(&self._state)
+
+    def _set_level(self, name):
+        """Test hook: run this validator's kernels at a level from
+        _supported_levels(), so tests drive every kernel in one process."""
+        cdef int lv = _level_from_name(name)
         with cython.critical_section(self):
             if self._busy:
                 raise in_use_error(self)
             self._lv = lv
-            wsf_utf8_stream_reset(&self._state)
 
     def feed(self, data, final=False):
         """feed(data: Buffer, final: bool = False) -> bool
