@@ -585,14 +585,17 @@ def run(
         f"{env['python']['implementation']} {env['python']['version']} on "
         f"{env['platform']['machine']} ({env['platform']['processor']})"
     ))
+    if markdown:
+        say()
+    say(_report.format_peers(peers, markdown))
+    # After the peers, which stay the second line whatever the twin.
+    if markdown and (twins["c"] is None or "c" in twin_errors):
+        say()
     if twins["c"] is None:
         say(para(f"wsfast compiled twin: {twin_errors['c']}; showing the pure twin"))
     elif "c" in twin_errors:
         say(para(f"wsfast compiled twin: {twin_errors['c']}; timing the compiled modules "
                  "that import"))
-    if markdown:
-        say()
-    say(_report.format_peers(peers, markdown))
     if markdown:
         say()
     say(para(
