@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import types
 from typing import Any
 
 _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 2, "failed": 3, "error": 3}
@@ -63,6 +64,13 @@ class _CountingCodec:
         return _CountingDecoder(wsfast.FrameDecoder(**kwargs))
 
 
+def _owner_name(owner: Any) -> str:
+    """``module.Class`` for a class, ``module`` for a module (wsproto's masker)."""
+    if isinstance(owner, types.ModuleType):
+        return owner.__name__
+    return f"{owner.__module__}.{owner.__qualname__}"
+
+
 def _check_hooks(when: str) -> list[str]:
     """Every replaced object still in place; the lines that say so."""
     from wsfast import integrations
@@ -75,10 +83,10 @@ def _check_hooks(when: str) -> list[str]:
         for owner, name, _original, replacement in done.saved:
             if vars(owner).get(name) is not replacement:
                 raise RuntimeError(
-                    f"wsfast: {stack}: {owner.__qualname__}.{name} is no longer wsfast's "
+                    f"wsfast: {stack}: {_owner_name(owner)}.{name} is no longer wsfast's "
                     f"{when}")
             where = getattr(replacement, "__module__", "") or ""
-            lines.append(f"{owner.__module__}.{owner.__qualname__}.{name} -> {where}")
+            lines.append(f"{_owner_name(owner)}.{name} -> {where}")
     return lines
 
 
