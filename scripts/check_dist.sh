@@ -482,7 +482,9 @@ sys.exit(1 if errors else 0)
 EOF
     # -S warning: style notes are not failures; SC2086 in run: blocks that glob on purpose.
     shellcheck -S warning -e SC2086 "$WORK"/run-blocks/*.sh || rc=1
-    shellcheck -S warning "$SRC"/scripts/*.sh && echo "    shellcheck: run: blocks and scripts/*.sh clean" || rc=1
+    # From the source root: the scripts' `# shellcheck source=scripts/lib.sh`
+    # directives are relative to it.
+    (cd "$SRC" && shellcheck -S warning scripts/*.sh) && echo "    shellcheck: run: blocks and scripts/*.sh clean" || rc=1
     return $rc
 }
 
