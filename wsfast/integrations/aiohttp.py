@@ -1,7 +1,8 @@
 """aiohttp: WebSocket messages are decoded by wsfast's ``MessageDecoder``.
 
-Supported: aiohttp 3.14 up to (not including) 4.0.  Tested with 3.14.5, whose
-own WebSocket tests (parser, writer, data queue, server and client, unit and
+Supported: aiohttp 3.14.4 (the first with the reader flow control kept here)
+up to (not including) 4.0.  Tested with 3.14.4 and 3.14.5; the own WebSocket
+tests of 3.14.5 (parser, writer, data queue, server and client, unit and
 functional) run patched in ``scripts/stack_suites_tornado_aiohttp.sh``.
 
 Replaced: aiohttp's ``WebSocketReader`` class, wherever aiohttp binds it
@@ -101,7 +102,7 @@ __all__ = [
 
 STACK = "aiohttp"
 DISTRIBUTION = "aiohttp"
-SUPPORTED = ((3, 14), (4, 0))
+SUPPORTED = ((3, 14, 4), (4, 0))
 
 #: The codec the reader decodes with (a test seam: the tests swap in each twin).
 _CODEC: Any = wsfast
