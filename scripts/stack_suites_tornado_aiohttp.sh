@@ -32,7 +32,7 @@
 # Environment: PYTHON (default python3), TORNADO_VERSION, AIOHTTP_VERSION, KEEP=1
 # keeps the temporary directory.  Takes about five minutes.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 PY=${PYTHON:-python3}
 TORNADO_VERSION=${TORNADO_VERSION:-6.6.1}
@@ -211,8 +211,8 @@ run_aiohttp() {
         -d "$WORK/sdist" >"$WORK/aiohttp-dl.log" 2>&1 \
         || { tail -5 "$WORK/aiohttp-dl.log"; unprepared "aiohttp $AIOHTTP_VERSION sdist from PyPI"; }
     tar xzf "$WORK"/sdist/aiohttp-*.tar.gz -C "$WORK/sdist" || { fail "sdist unpacks"; return; }
-    local src=("$WORK"/sdist/aiohttp-*/) pins=() name
-    src=${src[0]}
+    local found=("$WORK"/sdist/aiohttp-*/) pins=() name
+    local src=${found[0]}
     # The test dependencies at the versions aiohttp pins for its own CI.
     for name in pytest pytest-mock pytest-timeout freezegun trustme isal zlib-ng blockbuster; do
         pins+=("$(grep -iE "^${name}==" "$src/requirements/test.txt" | head -1)")

@@ -398,21 +398,23 @@ class WebSocketReader:
             if len(held) >= _TRIM_FROM:
                 self._trim()
             return False, b""
-        self._taken += len(messages)
-        opcodes = list(map(_opcode_of, messages))
         payloads = list(map(_data_of, messages))
         lengths = list(map(len, payloads))
+        if self._watch:
+            seen = self._seen + len(lengths)
+            seen_bytes = self._seen_bytes + sum(lengths)
+            if seen >= _WATCH_COUNT:
+                self._watch = False
+                if seen_bytes < seen * _BIG_MESSAGE:
+                    # Small messages: aiohttp's compiled reader queues them
+                    # faster.  These are not queued here: it reads them too.
+                    return self._hand_over(raising)
+            self._seen, self._seen_bytes = seen, seen_bytes
+        self._taken += len(messages)
+        opcodes = list(map(_opcode_of, messages))
         self._queue_messages(messages, 0, opcodes, payloads, lengths)
         if failed or opcodes[-1] == 8:  # the decoder reads nothing after a CLOSE
             return self._hand_over(raising)
-        if self._watch:
-            self._seen += len(lengths)
-            self._seen_bytes += sum(lengths)
-            if self._seen >= _WATCH_COUNT:
-                self._watch = False
-                if self._seen_bytes < _WATCH_COUNT * _BIG_MESSAGE:
-                    # Small messages: aiohttp's compiled reader queues them faster.
-                    return self._hand_over(raising)
         if self._taken == len(messages):
             end = self._one_frame_each(opcodes, lengths, len(held))
             if end:
@@ -687,11 +689,16 @@ def describe() -> str:
 def workloads() -> list[tuple[str, Callable[[], Callable[[], object]]]]:
     """What the stack benchmarks time, patched and not: ``(name, setup)`` pairs.
 
-    ``setup()`` makes the reader class aiohttp binds in ``aiohttp.web_ws``
-    (under the current patch state) read client frames through aiohttp's
-    own data queue, ``chunk`` bytes per ``feed_data`` as socket reads would
-    give them, while the application side drains the queue; the callable
-    returns the number of messages it got.
+    ``setup()`` takes the reader class aiohttp binds in ``aiohttp.web_ws``
+    (under the current patch state) and returns a callable that feeds it
+    masked client frames with ``feed_data``, as a socket's reads would give
+    them, over aiohttp's own ``WebSocketDataQueue``:
+
+    - "queue" rows: into a queue with room for all of them (the reader's
+      work: every message delivered to the queue);
+    - "drain" rows: into a queue of aiohttp's default size while the
+      application side reads it, so aiohttp's flow control pauses and
+      resumes the reads.
     """
     import asyncio
 
@@ -699,11 +706,27 @@ def workloads() -> list[tuple[str, Callable[[], Callable[[], object]]]]:
 
     def stream(count: int, size: int, text: bool) -> bytes:
         payload = (b"wsfast %d " * (size // 8 + 1))[:size]
+        # Each frame masked with a fresh key, as a client sends them.
         if text:
             return b"".join(encoder.text(payload) for _ in range(count))
         return b"".join(encoder.binary(payload) for _ in range(count))
 
-    def receive(wire: bytes, count: int, chunk: int) -> Callable[[], Callable[[], object]]:
+    def into_queue(wire: bytes, count: int, chunk: int) -> Callable[[], Callable[[], object]]:
+        pieces = [wire[i : i + chunk] for i in range(0, len(wire), chunk)]
+
+        def setup() -> Callable[[], object]:
+            def run() -> object:
+                loop = asyncio.new_event_loop()
+                try:
+                    return _queue_all(loop, pieces, count)
+                finally:
+                    loop.close()
+
+            return run
+
+        return setup
+
+    def drained(wire: bytes, count: int, chunk: int) -> Callable[[], Callable[[], object]]:
         pieces = [wire[i : i + chunk] for i in range(0, len(wire), chunk)]
 
         def setup() -> Callable[[], object]:
@@ -714,17 +737,38 @@ def workloads() -> list[tuple[str, Callable[[], Callable[[], object]]]]:
 
         return setup
 
+    read = 1 << 16
     return [
-        ("reader 10k x 16 B text, one read", receive(stream(10_000, 16, True), 10_000, 1 << 30)),
-        ("reader 10k x 16 B binary, 64 KiB reads",
-         receive(stream(10_000, 16, False), 10_000, 1 << 16)),
-        ("reader 10k x 125 B text, 64 KiB reads",
-         receive(stream(10_000, 125, True), 10_000, 1 << 16)),
-        ("reader 1k x 4 KiB binary, 64 KiB reads",
-         receive(stream(1000, 4096, False), 1000, 1 << 16)),
-        ("reader 20 x 1 MiB binary, 64 KiB reads",
-         receive(stream(20, 1 << 20, False), 20, 1 << 16)),
+        ("queue 10k x 16 B text, one read", into_queue(stream(10_000, 16, True), 10_000, 1 << 30)),
+        ("queue 10k x 125 B binary, 64 KiB reads",
+         into_queue(stream(10_000, 125, False), 10_000, read)),
+        ("queue 1k x 4 KiB binary, 64 KiB reads",
+         into_queue(stream(1000, 4096, False), 1000, read)),
+        ("queue 100 x 64 KiB binary, 64 KiB reads",
+         into_queue(stream(100, 1 << 16, False), 100, read)),
+        ("queue 10 x 1 MiB binary, 256 KiB reads",
+         into_queue(stream(10, 1 << 20, False), 10, 1 << 18)),
+        ("queue 1 x 16 MiB binary, 256 KiB reads",
+         into_queue(stream(1, 16 << 20, False), 1, 1 << 18)),
+        ("drain 10k x 16 B text, 64 KiB reads", drained(stream(10_000, 16, True), 10_000, read)),
+        ("drain 20 x 1 MiB binary, 64 KiB reads", drained(stream(20, 1 << 20, False), 20, read)),
     ]
+
+
+def _queue_all(loop: Any, pieces: list[bytes], count: int) -> int:
+    """Feed ``pieces`` to the reader class of ``aiohttp.web_ws`` over an aiohttp
+    queue with room for every message; the number of messages queued."""
+    import aiohttp.web_ws
+    from aiohttp.base_protocol import BaseProtocol
+
+    bound = vars(aiohttp.web_ws)
+    queue = bound["WebSocketDataQueue"](BaseProtocol(loop), 1 << 30, loop=loop)
+    reader = bound["WebSocketReader"](queue, 64 << 20, compress=False, decode_text=True)
+    for piece in pieces:
+        reader.feed_data(piece)
+    queued = len(queue._buffer)
+    assert queued == count, (queued, count)
+    return queued
 
 
 async def _read_all(pieces: list[bytes], count: int) -> int:
@@ -733,26 +777,25 @@ async def _read_all(pieces: list[bytes], count: int) -> int:
     import asyncio
 
     import aiohttp.web_ws
-    from aiohttp.base_protocol import BaseProtocol
     from aiohttp.helpers import DEFAULT_CHUNK_SIZE
 
-    class Protocol(BaseProtocol):
-        """Pauses and resumes the pieces' delivery as a transport would."""
+    class Protocol:
+        """What the queue needs of a protocol: pausing and resuming the pieces."""
 
-        def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-            super().__init__(loop)
+        def __init__(self) -> None:
+            self._reading_paused = False
             self.resumed = asyncio.Event()
 
         def pause_reading(self) -> None:
             self._reading_paused = True
             self.resumed.clear()
 
-        def resume_reading(self, resume_parser: bool = True) -> None:
+        def resume_reading(self) -> None:
             self._reading_paused = False
             self.resumed.set()
 
     loop = asyncio.get_running_loop()
-    protocol = Protocol(loop)
+    protocol = Protocol()
     bound = vars(aiohttp.web_ws)
     queue = bound["WebSocketDataQueue"](protocol, DEFAULT_CHUNK_SIZE, loop=loop)
     reader = bound["WebSocketReader"](queue, 16 << 20, compress=False, decode_text=True)
