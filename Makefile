@@ -12,7 +12,7 @@
 #   make qemu         the suite on s390x and aarch64 under qemu-user (scripts/test_qemu.sh)
 #   make fuzz         a bounded differential fuzz run (scripts/fuzz.sh, FUZZ_SECONDS)
 #   make ft           the free-threaded CPython job (scripts/freethreaded.sh)
-#   make stack-suites the stacks' own suites, wsfast patched in and not (scripts/stack_suites.sh)
+#   make stack-suites the stacks' own suites, wsfast patched in and not (scripts/stack_suites*.sh)
 #   make bench-quick  the embedded benchmark, quick mode (python -m wsfast bench --quick)
 #   make check        lint, types, test, test-pure: the quick gate before a commit
 #   make ci           everything, in fresh venvs: .ci/run
@@ -136,6 +136,7 @@ ft:
 
 stack-suites:
 	$(call prepared,bash scripts/stack_suites.sh)
+	$(call prepared,bash scripts/stack_suites_tornado_aiohttp.sh)
 
 # --- coverage, benchmark ----------------------------------------------------------
 # Line and branch coverage of the Python code (the pure twin, the chooser, the

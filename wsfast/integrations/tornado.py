@@ -24,21 +24,27 @@ Replaced:
     length, mask key, payload; tornado#3007), and each of those reads costs
     more than the rest of the frame's work.  The replacement reads from the
     stream up to 64 KiB at a time (``read_bytes(n, partial=True)``) into a
-    buffer kept on the protocol object and takes each frame's fields from
-    there, awaiting the stream only when the buffer runs short; a payload
-    larger than what is buffered is read whole with ``read_bytes``.
-    Everything else is tornado's logic, step for step: the reserved-bit and
-    RSV1 rules with and without permessage-deflate, the control-frame rules
-    (``_abort()`` without a close frame), the ``max_message_size`` check on
-    the header (``close(1009, "message too big")``), unmasking through
-    ``tornado.websocket._websocket_mask`` as bound at the time, fragment
-    reassembly, ``_handle_message`` (tornado's own: decompression, UTF-8,
-    close codes, pings) and awaiting the handler's future before the next
-    frame.  ``_wire_bytes_in`` grows by the same amounts at the same points,
-    so tornado's loop (its yield to the IOLoop every 256 KiB on 6.6+) and its
-    statistics see what they saw.  tornado reads no further from the socket
-    than before while a handler's future is pending: the stream is only read
-    when the buffer is short.
+    buffer kept on the protocol object, awaiting the stream only when the
+    buffer runs short (a payload larger than what is buffered is read whole
+    with ``read_bytes``).  On the compiled twin, the complete frames in the
+    buffer are decoded (and unmasked) ahead by one ``wsfast.FrameDecoder``
+    call; a frame the decoder refuses (tornado tolerates unmasked client
+    frames, lengths not in their shortest form, reserved opcodes until the
+    frame is handled...) or that has not fully arrived is read from its raw
+    header with tornado's rules, and unmasked through
+    ``tornado.websocket._websocket_mask`` as bound at the time.  Either way,
+    each frame then goes through tornado's logic, step for step: the
+    reserved-bit and RSV1 rules with and without permessage-deflate, the
+    control-frame rules (``_abort()`` without a close frame), the
+    ``max_message_size`` check before the payload is read
+    (``close(1009, "message too big")``), fragment reassembly,
+    ``_handle_message`` (tornado's own: decompression, UTF-8, close codes,
+    pings) and awaiting the handler's future before the next frame.
+    ``_wire_bytes_in`` grows by the same amounts at the same points, so
+    tornado's loop (its yield to the IOLoop every 256 KiB on 6.6+) and its
+    statistics see what they saw.  The stream is only read when the buffer
+    is short, so nothing more is read from the socket while a handler's
+    future is pending than tornado's own reads would have taken.
 
 ``TORNADO_NO_EXTENSION=1`` (or ``TORNADO_EXTENSION=0``) makes tornado mask
 with its byte-at-a-time Python loop; patched, tornado masks with wsfast either
@@ -47,9 +53,11 @@ wsfast's pure-Python twin available, the mask bindings are kept when tornado
 has its C speedup (it is faster than pure Python) and replaced when it has
 not; the receive path is replaced in both cases.
 
-Observable difference: bytes that arrive after the frame that closes the
+Observable differences: bytes that arrive after the frame that closes the
 connection are read off the socket into the buffer (up to 64 KiB) instead of
-staying in the ``IOStream``; tornado reads nothing after that frame either way.
+staying in the ``IOStream`` (tornado reads nothing after that frame either
+way); the write-only attributes ``_frame_mask`` and ``_frame_length`` are not
+set for frames decoded ahead.
 """
 
 from __future__ import annotations

@@ -1,0 +1,816 @@
+"""aiohttp: WebSocket messages are decoded by wsfast's ``MessageDecoder``.
+
+Supported: aiohttp 3.14.4 (the first with the reader flow control kept here)
+up to (not including) 4.0.  Tested with 3.14.4 and 3.14.5; the own WebSocket
+tests of 3.14.5 (parser, writer, data queue, server and client, unit and
+functional) run patched in ``scripts/stack_suites_tornado_aiohttp.sh``.
+
+Replaced: aiohttp's ``WebSocketReader`` class, wherever aiohttp binds it
+(``aiohttp._websocket.reader``, ``aiohttp.http_websocket``, ``aiohttp.http``,
+``aiohttp.web_ws``, ``aiohttp.client``, ``aiohttp.client_ws``,
+``aiohttp.web_protocol``: every module of aiohttp that holds it, except the
+two that define aiohttp's compiled and pure-Python readers), by
+:class:`WebSocketReader` below, which ``WebSocketResponse.prepare()`` and
+``ClientSession.ws_connect()`` then create for each connection.  Its
+interface is aiohttp's: ``WebSocketReader(queue, max_msg_size, compress,
+decode_text)``, ``feed_data(data) -> (error, tail)``, ``feed_eof()``,
+``queue``, and aiohttp's internal ``_feed_data(data)`` (raises instead of
+recording).
+
+How it keeps aiohttp's behaviour:
+
+- Each read is decoded by one ``wsfast.MessageDecoder.feed`` call (masking
+  per the role of the first frame, fragments, UTF-8, close payloads, the
+  size limit) and its messages go to aiohttp's ``WebSocketDataQueue`` as
+  aiohttp builds them: ``WSMessage`` / ``WSMessageTextBytes`` tuples with
+  the sizes aiohttp counts; PING and PONG payloads as ``bytearray`` when
+  they came masked, as aiohttp's reader gives them.
+- ``max_msg_size``: aiohttp refuses a message of ``max_msg_size`` bytes or
+  more (0: no limit), so the decoder's limit is ``max_msg_size - 1``
+  (``None`` for 0).
+- Flow control: messages are queued while the queue is at or under its
+  limit, one more crosses it, and the rest wait in the reader (decoded:
+  only uncompressed messages are decoded here, so they hold at most what
+  was read).  While they wait, new reads wait undecoded.  aiohttp's
+  compiled queue lets only aiohttp's compiled reader register itself to be
+  re-driven (``_stalled_reader``), so this reader stands in for the queue's
+  protocol (``queue._protocol``): it reports the transport paused while
+  messages wait and, when the queue calls ``resume_reading()`` with half
+  its limit free, queues the next batch; the transport is resumed once
+  nothing waits, as aiohttp does.
+- Anything else -- a frame wsfast refuses (it is stricter than aiohttp:
+  unmasked frames to a server, lengths not in their shortest form, close
+  codes such as 1006 or 5000, RSV1 on a control frame, text that is not
+  UTF-8 with ``decode_text=False``, a size over the limit, any protocol
+  error), a compressed message (permessage-deflate), or a CLOSE -- hands
+  the connection to aiohttp's own reader for the rest of it: the bytes of
+  the frames wsfast has not turned into queued messages are replayed to a
+  new aiohttp ``WebSocketReader`` on the same queue, which from there on
+  reads everything, with aiohttp's errors, close codes and texts, its
+  limits and its inflater, exactly as if it had read from the start.  The
+  replay starts where aiohttp's reader would have been idle (no message
+  open), leaving out the control frames already queued; to know where that
+  is, the reader keeps the bytes since the last such point (proved when a
+  read ends on a frame boundary, or found by walking the frame headers).
+  No compressed message can precede the hand-over, so aiohttp's inflater
+  starts with the same (empty) context.
+
+Why compressed connections are aiohttp's own: wsfast's inflater is pure
+Python and inflated small messages 0.42-0.85x as fast as aiohttp's reader
+(measured); it would slow them down.  aiohttp's writer keeps its own mask
+(its Cython ``(bytes, bytearray)`` call beats any Python-level wrapper below
+64 KiB), and the compiled reader reaches its mask through a C-level import,
+which nothing can patch.
+
+``AIOHTTP_NO_EXTENSIONS=1`` makes aiohttp use its pure-Python reader and
+queue: patched, the reader is wsfast's either way (and the hand-over target
+is aiohttp's pure-Python reader), so the gain is larger.  With only wsfast's
+pure-Python twin available, ``targets()`` declines when aiohttp has its
+compiled reader (it is faster than the pure twin's decoder).
+
+Observable differences: messages wait decoded, not as raw bytes, while the
+queue is over its limit; the queue's ``_stalled_reader`` stays ``None``
+(see above) and its ``_protocol`` is the stand-in; after a hand-over the
+reader object that ``queue._stalled_reader`` refers to is aiohttp's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import weakref
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable
+from functools import partial
+from itertools import accumulate, repeat
+from operator import add, attrgetter, itemgetter, or_
+from typing import Any
+
+import wsfast
+from wsfast.errors import WebSocketError
+
+__all__ = [
+    "STACK",
+    "DISTRIBUTION",
+    "SUPPORTED",
+    "targets",
+    "describe",
+    "workloads",
+    "WebSocketReader",
+]
+
+STACK = "aiohttp"
+DISTRIBUTION = "aiohttp"
+SUPPORTED = ((3, 14, 4), (4, 0))
+
+#: The codec the reader decodes with (a test seam: the tests swap in each twin).
+_CODEC: Any = wsfast
+
+#: aiohttp's objects, found by ``targets()`` (``_bind``): the reader class it
+#: hands over to, its message types and the per-message queue overhead.
+_ORIGINAL: Any = None
+_WSMessage: Any = None
+_WSMessageTextBytes: Any = None
+_TEXT: Any = None
+_BINARY: Any = None
+_PING: Any = None
+_PONG: Any = None
+_CLOSE: Any = None
+_OVERHEAD = 128
+
+_new_tuple = tuple.__new__
+_opcode_of = attrgetter("opcode")
+_data_of = attrgetter("data")
+#: Build aiohttp's message tuples from (type, data, extra) triples (set by _bind).
+_new_message: Any = None
+_new_text_bytes: Any = None
+
+#: The held bytes are walked for an idle point once they pass this size.
+_TRIM_FROM = 256 * 1024
+
+#: With aiohttp's compiled reader (set by ``_bind``): after this many
+#: messages, a connection whose messages average under _BIG_MESSAGE bytes is
+#: handed over to it.  Measured (bench/stacks_tornado_aiohttp.py): the
+#: compiled reader builds and queues messages of up to 64 KiB faster than a
+#: Python-level reader can; from 1 MiB wsfast's unmasking and assembly win.
+_ADAPTIVE = False
+_WATCH_COUNT = 32
+_BIG_MESSAGE = 256 * 1024
+
+
+def _declined(reason: str) -> Exception:
+    """The registry's ``Declined`` (a RuntimeError before it exists)."""
+    cls = getattr(importlib.import_module("wsfast.integrations"), "Declined", RuntimeError)
+    exc: Exception = cls(reason)
+    return exc
+
+
+def _compiled(codec: Any) -> bool:
+    """Whether ``codec`` (wsfast, or one twin's names) is the compiled twin."""
+    return str(codec.Masker.__module__).endswith("_c")
+
+
+# --- finding frames in held bytes (aiohttp's framing, lenient) -------------------------------
+
+
+def _frames(buf: Any) -> list[tuple[int, int, int, int]]:
+    """``(offset, header length, payload length, first byte)`` of each
+    complete frame in ``buf``, read as aiohttp reads a header: any length
+    encoding, masked or not."""
+    out = []
+    pos, end = 0, len(buf)
+    while end - pos >= 2:
+        second = buf[pos + 1]
+        length = second & 0x7F
+        head = 2
+        if length == 126:
+            if end - pos < 4:
+                break
+            length = buf[pos + 2] << 8 | buf[pos + 3]
+            head = 4
+        elif length == 127:
+            if end - pos < 10:
+                break
+            length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+            head = 10
+        if second & 0x80:
+            head += 4
+        if end - pos - head < length:
+            break
+        out.append((pos, head, length, buf[pos]))
+        pos += head + length
+    return out
+
+
+def _completions(frames: list[tuple[int, int, int, int]]) -> list[tuple[int, int, list[int]]]:
+    """After each frame that completes a message: ``(end offset, frame index,
+    indexes of the data frames of the message still open there)``."""
+    out = []
+    open_frames: list[int] = []
+    for index, (pos, head, length, first) in enumerate(frames):
+        opcode = first & 0x0F
+        end = pos + head + length
+        if opcode >= 8:
+            out.append((end, index, list(open_frames)))
+        elif first & 0x80:
+            open_frames = []
+            out.append((end, index, []))
+        else:
+            open_frames = [*open_frames, index] if opcode == 0 else [index]
+    return out
+
+
+# --- the reader --------------------------------------------------------------------------------
+
+
+class _FlowHook:
+    """Stands in for a queue's protocol while decoded messages wait in the
+    reader: reports reading paused until half the queue's limit is free,
+    then re-drives the reader when the queue asks to resume (see the module
+    docstring).  Installed as ``queue._protocol`` only while messages wait,
+    so the queue costs what it costs when nothing does."""
+
+    __slots__ = ("protocol", "queue", "_reader")
+
+    def __init__(self, queue: Any, reader: WebSocketReader) -> None:
+        self.protocol = queue._protocol
+        #: Held only while installed: a compiled queue cannot be referenced weakly.
+        self.queue = queue
+        self._reader = weakref.ref(reader)
+        queue._protocol = self
+
+    def remove(self) -> None:
+        """Give the queue its protocol back."""
+        if self.queue._protocol is self:
+            self.queue._protocol = self.protocol
+
+    @property
+    def _reading_paused(self) -> bool:
+        # True asks the queue to call resume_reading(): when half of its
+        # limit is free, as aiohttp re-drives a stalled reader.
+        queue = self.queue
+        return bool(queue._size <= queue._limit // 2)
+
+    def pause_reading(self) -> None:
+        if not self.protocol._reading_paused:
+            self.protocol.pause_reading()
+
+    def resume_reading(self) -> None:
+        reader = self._reader()
+        if reader is None:
+            self.remove()
+            self._reader_lost(self.queue)
+        else:
+            reader._resume()
+        queue = self.queue
+        if (queue._protocol is not self and queue._size < queue._limit
+                and self.protocol._reading_paused):
+            # Nothing waits any more: resume as the queue itself would have.
+            self.protocol.resume_reading()
+
+    @staticmethod
+    def _reader_lost(queue: Any) -> None:
+        # As aiohttp does when a stalled reader was collected: the messages
+        # that waited in it are lost, which must not pass for a short stream.
+        from aiohttp._websocket import reader_py
+        from aiohttp.log import ws_logger
+
+        ws_logger.warning(reader_py.STALLED_READER_COLLECTED)
+        if queue.exception() is None:
+            queue.set_exception(RuntimeError(reader_py.STALLED_READER_COLLECTED))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.protocol, name)
+
+
+class WebSocketReader:
+    """aiohttp's WebSocket reader on ``wsfast.MessageDecoder`` (see the module).
+
+    ``WebSocketReader(queue, max_msg_size, compress, decode_text)`` as
+    aiohttp's: ``feed_data(data)`` decodes a read and queues the messages it
+    completes, returning ``(False, b"")``, or ``(True, ...)`` once a protocol
+    error was queued; ``feed_eof()`` ends the queue.
+    """
+
+    __slots__ = (
+        "queue",
+        "_max_msg_size",
+        "_compress",
+        "_decode_text",
+        "_hook",
+        "_decoder",
+        "_head",
+        "_masked",
+        "_held",
+        "_taken",
+        "_fallback",
+        "_waiting",
+        "_waiting_at",
+        "_pending",
+        "_exc",
+        "_watch",
+        "_seen",
+        "_seen_bytes",
+        "__weakref__",
+    )
+
+    def __init__(
+        self, queue: Any, max_msg_size: int, compress: bool = True, decode_text: bool = True
+    ) -> None:
+        self.queue = queue
+        self._max_msg_size = max_msg_size
+        self._compress = compress
+        self._decode_text = decode_text
+        self._decoder: Any = None
+        self._head = b""  # the first byte, until the second shows the masking
+        self._masked = False
+        #: Every byte fed to the decoder since the last point where aiohttp's
+        #: reader would have had no message open, and the number of messages
+        #: the decoder returned from them.
+        self._held = bytearray()
+        self._taken = 0
+        self._fallback: Any = None
+        #: Decoded messages waiting for room in the queue, from _waiting_at on.
+        self._waiting: list[Any] = []
+        self._waiting_at = 0
+        #: Reads that arrived while messages were waiting (not decoded yet).
+        self._pending: list[bytes] = []
+        self._exc: BaseException | None = None
+        #: With aiohttp's compiled reader to hand over to: the messages seen
+        #: and their bytes, until they show whether this connection's are big.
+        self._watch = _ADAPTIVE
+        self._seen = 0
+        self._seen_bytes = 0
+        #: Installed on the queue while messages or reads wait here.
+        self._hook: _FlowHook | None = None
+
+    # -- aiohttp's interface
+
+    def feed_eof(self) -> None:
+        """The connection ended: no more data for the queue."""
+        self.queue.feed_eof()
+
+    def feed_data(self, data: Any) -> tuple[bool, bytes]:
+        """Decode one read; ``(True, ...)`` once an error ended the stream."""
+        fallback = self._fallback
+        if fallback is not None and self._hook is None:
+            result: tuple[bool, bytes] = fallback.feed_data(data)
+            return result
+        if type(data) is not bytes:
+            data = bytes(data)
+        if self._exc is not None:
+            return True, data
+        try:
+            result = self._feed(data, raising=False)
+        except Exception as exc:
+            self._exc = exc
+            self.queue.set_exception(exc)
+            return True, b""
+        return result
+
+    def _feed_data(self, data: bytes) -> None:
+        """``feed_data`` that raises the protocol error instead (aiohttp's own
+        readers have it too, and aiohttp's tests call it)."""
+        fallback = self._fallback
+        if fallback is not None and self._hook is None:
+            fallback._feed_data(data)
+            return
+        self._feed(bytes(data), raising=True)
+
+    # -- decoding
+
+    def _feed(self, data: bytes, raising: bool) -> tuple[bool, bytes]:
+        if self._hook is not None or self.queue._size > self.queue._limit:
+            if data:
+                self._pending.append(data)
+                self._wait()
+            return False, b""
+        if self._fallback is not None:
+            return self._to_fallback(data, raising)
+        return self._decode(data, raising)
+
+    def _decode(self, data: bytes, raising: bool) -> tuple[bool, bytes]:
+        decoder = self._decoder
+        if decoder is None:
+            data = self._head + data
+            if len(data) < 2:
+                self._head = data
+                return False, b""
+            self._head = b""
+            # A server receives masked frames, a client unmasked ones: the
+            # first frame says which end this is (aiohttp does not say).
+            self._masked = bool(data[1] & 0x80)
+            limit = self._max_msg_size - 1 if self._max_msg_size else None
+            decoder = self._decoder = _CODEC.MessageDecoder(
+                client=not self._masked, max_message_size=limit, decode_text=False
+            )
+        held = self._held
+        held += data
+        try:
+            messages = decoder.feed(data)
+            failed = False
+        except WebSocketError as exc:
+            messages, failed = exc.decoded, True
+        if not messages:
+            if failed:
+                return self._hand_over(raising)
+            if len(held) >= _TRIM_FROM:
+                self._trim()
+            return False, b""
+        payloads = list(map(_data_of, messages))
+        lengths = list(map(len, payloads))
+        if self._watch:
+            seen = self._seen + len(lengths)
+            seen_bytes = self._seen_bytes + sum(lengths)
+            if seen >= _WATCH_COUNT:
+                self._watch = False
+                if seen_bytes < seen * _BIG_MESSAGE:
+                    # Small messages: aiohttp's compiled reader queues them
+                    # faster.  These are not queued here: it reads them too.
+                    return self._hand_over(raising)
+            self._seen, self._seen_bytes = seen, seen_bytes
+        self._taken += len(messages)
+        opcodes = list(map(_opcode_of, messages))
+        self._queue_messages(messages, 0, opcodes, payloads, lengths)
+        if failed or opcodes[-1] == 8:  # the decoder reads nothing after a CLOSE
+            return self._hand_over(raising)
+        if self._taken == len(messages):
+            end = self._one_frame_each(opcodes, lengths, len(held))
+            if end:
+                del held[:end]
+                self._taken = 0
+                return False, b""
+        if len(held) >= _TRIM_FROM:
+            self._trim()
+        return False, b""
+
+    def _one_frame_each(self, opcodes: list[int], lengths: list[int], have: int) -> int:
+        """Where the held bytes of these messages end if each was one frame,
+        and 0 when one was not.
+
+        A message in one frame takes its length plus a header of a size its
+        length decides (the decoder accepts only the shortest encoding), and
+        its header starts with FIN and its opcode.  The first frame of a
+        message in several frames has FIN clear: so if each message's first
+        byte, at the offset these sizes give, is FIN and its opcode, each
+        message was one frame and the offsets are right.
+        """
+        held = self._held
+        extra = 6 if self._masked else 2
+        ends: list[int]
+        if max(lengths) < 126:
+            total = sum(lengths) + extra * len(lengths)
+            if total == have:
+                # More frames would take more bytes than were read.
+                return total
+            ends = list(accumulate(map(add, lengths, repeat(extra))))
+        else:
+            ends = list(accumulate(
+                n + extra + (0 if n < 126 else 2 if n < 65536 else 8) for n in lengths))
+        end = ends[-1]
+        if end > len(held):
+            return 0
+        if len(ends) == 1:
+            return end if held[0] == 0x80 | opcodes[0] else 0
+        starts = [0, *ends[:-1]]
+        if itemgetter(*starts)(held) == tuple(map(or_, opcodes, repeat(0x80))):
+            return end
+        return 0
+
+    def _trim(self) -> None:
+        """Drop the held bytes before the last point where no message was open."""
+        frames = _frames(self._held)
+        done = _completions(frames)
+        for count in range(len(done), 0, -1):
+            end, _index, open_frames = done[count - 1]
+            if not open_frames:
+                del self._held[:end]
+                self._taken -= count
+                return
+
+    # -- queueing, and waiting for room
+
+    def _wait(self) -> None:
+        if self._hook is None:
+            self._hook = _FlowHook(self.queue, self)
+
+    def _done(self) -> None:
+        hook = self._hook
+        if hook is not None:
+            self._hook = None
+            hook.remove()
+
+    def _queue_messages(self, messages: list[Any], start: int, opcodes: list[int],
+                        payloads: list[bytes], lengths: list[int]) -> None:
+        """Queue ``messages[start:]`` while the queue has room; keep the rest.
+
+        As aiohttp's reader: a message is queued when the queue is at or under
+        its limit before it, so the one that crosses the limit is queued too.
+        """
+        queue = self.queue
+        room = queue._limit - queue._size
+        total = len(messages)
+        if room < 0:
+            stop = start
+        else:
+            # Room before message start+k: the cost of the k before it (their
+            # sizes plus aiohttp's per-message overhead) must not pass room.
+            before = accumulate(map(add, lengths[start : total - 1], repeat(_OVERHEAD)))
+            stop = min(start + 1 + bisect_right(list(before), room), total)
+        if stop > start:
+            kind = opcodes[start]
+            span = opcodes if stop - start == total else opcodes[start:stop]
+            if (kind == 2 or kind == 1) and span.count(kind) == stop - start:
+                # All of one data type: aiohttp's tuples built and queued in C loops.
+                values = payloads[start:stop] if start or stop < total else payloads
+                if kind == 2:
+                    made = map(_new_message, zip(repeat(_BINARY), values, repeat("")))
+                elif self._decode_text:
+                    made = map(_new_message,
+                               zip(repeat(_TEXT), map(bytes.decode, values), repeat("")))
+                else:
+                    made = map(_new_text_bytes, zip(repeat(_TEXT), values, repeat("")))
+                deque(map(queue.feed_data, made, lengths[start:stop]), 0)
+            else:
+                self._queue_each(start, stop, opcodes, payloads, lengths)
+        if stop < total:
+            self._waiting = messages
+            self._waiting_at = stop
+            self._wait()
+        else:
+            self._waiting = []
+            self._waiting_at = 0
+
+    def _queue_each(self, start: int, stop: int, opcodes: list[int], payloads: list[bytes],
+                    lengths: list[int]) -> None:
+        """Queue messages ``start`` to ``stop`` one by one (any types)."""
+        queue = self.queue
+        feed = queue.feed_data
+        decode = self._decode_text
+        masked = self._masked
+        for i in range(start, stop):
+            opcode = opcodes[i]
+            data = payloads[i]
+            if opcode == 2:
+                feed(_new_tuple(_WSMessage, (_BINARY, data, "")), lengths[i])
+            elif opcode == 1:
+                if decode:
+                    feed(_new_tuple(_WSMessage, (_TEXT, data.decode("utf-8"), "")), lengths[i])
+                else:
+                    feed(_new_tuple(_WSMessageTextBytes, (_TEXT, data, "")), lengths[i])
+            elif opcode == 8:
+                if len(data) >= 2:
+                    code = data[0] << 8 | data[1]
+                    message = _new_tuple(_WSMessage, (_CLOSE, code, data[2:].decode("utf-8")))
+                else:
+                    message = _new_tuple(_WSMessage, (_CLOSE, 0, ""))
+                feed(message, 0)
+            else:
+                # aiohttp unmasks control payloads in a bytearray.
+                payload = bytearray(data) if masked else data
+                feed(_new_tuple(_WSMessage, (_PING if opcode == 9 else _PONG, payload, "")),
+                     lengths[i])
+
+    def _resume(self) -> None:
+        """The queue drained: queue what waits, then decode what arrived meanwhile."""
+        queue = self.queue
+        if queue._size > queue._limit // 2:
+            return
+        waiting = self._waiting
+        if waiting:
+            self._queue_messages(
+                waiting, self._waiting_at, list(map(_opcode_of, waiting)),
+                list(map(_data_of, waiting)), list(map(len, map(_data_of, waiting))))
+            if self._waiting:
+                return
+        while self._pending and queue._size <= queue._limit:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            self._done()
+            if self._fallback is not None:
+                self._fallback.feed_data(data)
+            elif self._exc is None:
+                try:
+                    self._decode(data, raising=False)
+                except Exception as exc:
+                    self._exc = exc
+                    queue.set_exception(exc)
+            if self._waiting:
+                return
+        if self._pending:
+            self._wait()
+        else:
+            self._done()
+
+    # -- handing the connection to aiohttp's own reader
+
+    def _hand_over(self, raising: bool) -> tuple[bool, bytes]:
+        """Give the rest of the connection to aiohttp's reader: replay the held
+        bytes that did not become queued messages."""
+        held = bytes(self._held)
+        taken = self._taken
+        if taken:
+            frames = _frames(held)
+            done = _completions(frames)
+            if len(done) < taken:  # pragma: no cover - the decoder returned what is there
+                raise AssertionError("wsfast returned messages aiohttp's framing does not see")
+            end, _index, open_frames = done[taken - 1]
+            replay = b"".join(
+                held[frames[i][0] : frames[i][0] + frames[i][1] + frames[i][2]]
+                for i in open_frames
+            ) + held[end:]
+        else:
+            replay = held
+        self._held = bytearray()
+        self._taken = 0
+        self._decoder = None
+        self._fallback = _ORIGINAL(
+            self.queue, self._max_msg_size, compress=self._compress, decode_text=self._decode_text
+        )
+        if self._hook is not None:
+            # Queued after the messages waiting here.
+            self._pending.insert(0, replay)
+            return False, b""
+        return self._to_fallback(replay, raising)
+
+    def _to_fallback(self, data: bytes, raising: bool) -> tuple[bool, bytes]:
+        if raising:
+            self._fallback._feed_data(data)
+            return False, b""
+        result: tuple[bool, bytes] = self._fallback.feed_data(data)
+        return result
+
+
+# --- installing -----------------------------------------------------------------------------
+
+
+def _bind() -> Any:
+    """Import aiohttp; its reader class, with the message types bound here."""
+    global _ORIGINAL, _WSMessage, _WSMessageTextBytes, _TEXT, _BINARY, _PING, _PONG, _CLOSE
+    global _OVERHEAD, _new_message, _new_text_bytes, _ADAPTIVE
+    import aiohttp.client
+    import aiohttp.web_ws  # noqa: F401  (binds the reader)
+    from aiohttp._websocket import models, reader
+
+    original = vars(reader)["WebSocketReader"]
+    if original is WebSocketReader:  # already installed (a second patch)
+        original = _ORIGINAL
+    _ORIGINAL = original
+    _ADAPTIVE = not original.__module__.endswith("reader_py")
+    _WSMessage, _WSMessageTextBytes = models.WSMessage, models.WSMessageTextBytes
+    _new_message = partial(tuple.__new__, _WSMessage)
+    _new_text_bytes = partial(tuple.__new__, _WSMessageTextBytes)
+    types = models.WSMsgType
+    _TEXT, _BINARY, _PING, _PONG, _CLOSE = (
+        types.TEXT, types.BINARY, types.PING, types.PONG, types.CLOSE)
+    from aiohttp._websocket import reader_py
+
+    _OVERHEAD = reader_py.MSG_SIZE_OVERHEAD
+    return original
+
+
+#: Where aiohttp defines its compiled and pure-Python readers.
+_DEFINED_IN = ("aiohttp._websocket.reader_c", "aiohttp._websocket.reader_py")
+
+
+def targets() -> list[tuple[object, str, object]]:
+    """Import aiohttp; every module attribute bound to its reader class."""
+    original = _bind()
+    if not _compiled(_CODEC):
+        raise _declined(
+            "only wsfast's pure-Python twin is available, and aiohttp's own WebSocket "
+            "reader is as fast or faster than a reader on it"
+        )
+    found: list[tuple[object, str, object]] = []
+    for name, module in sorted(sys.modules.items()):
+        if name in _DEFINED_IN or module is None:
+            continue  # asked for by name, aiohttp's own readers stay what they are
+        if name == "aiohttp" or name.startswith("aiohttp."):
+            if vars(module).get("WebSocketReader") is original:
+                found.append((module, "WebSocketReader", WebSocketReader))
+    return found
+
+
+def describe() -> str:
+    """One line: what is now accelerated."""
+    import aiohttp
+
+    return (
+        f"aiohttp {aiohttp.__version__}: WebSocket message reading (WebSocketReader, "
+        f"server and client) on wsfast ({'c' if _compiled(_CODEC) else 'python'} twin); "
+        f"compressed connections hand over to aiohttp's reader"
+    )
+
+
+# --- benchmark workloads ----------------------------------------------------------------
+
+
+def workloads() -> list[tuple[str, Callable[[], Callable[[], object]]]]:
+    """What the stack benchmarks time, patched and not: ``(name, setup)`` pairs.
+
+    ``setup()`` takes the reader class aiohttp binds in ``aiohttp.web_ws``
+    (under the current patch state) and returns a callable that feeds it
+    masked client frames with ``feed_data``, as a socket's reads would give
+    them, over aiohttp's own ``WebSocketDataQueue``:
+
+    - "queue" rows: into a queue with room for all of them (the reader's
+      work: every message delivered to the queue);
+    - "drain" rows: into a queue of aiohttp's default size while the
+      application side reads it, so aiohttp's flow control pauses and
+      resumes the reads.
+    """
+    import asyncio
+
+    encoder = wsfast.FrameEncoder(client=True)
+
+    def stream(count: int, size: int, text: bool) -> bytes:
+        payload = (b"wsfast %d " * (size // 8 + 1))[:size]
+        # Each frame masked with a fresh key, as a client sends them.
+        if text:
+            return b"".join(encoder.text(payload) for _ in range(count))
+        return b"".join(encoder.binary(payload) for _ in range(count))
+
+    def into_queue(wire: bytes, count: int, chunk: int) -> Callable[[], Callable[[], object]]:
+        pieces = [wire[i : i + chunk] for i in range(0, len(wire), chunk)]
+
+        def setup() -> Callable[[], object]:
+            def run() -> object:
+                loop = asyncio.new_event_loop()
+                try:
+                    return _queue_all(loop, pieces, count)
+                finally:
+                    loop.close()
+
+            return run
+
+        return setup
+
+    def drained(wire: bytes, count: int, chunk: int) -> Callable[[], Callable[[], object]]:
+        pieces = [wire[i : i + chunk] for i in range(0, len(wire), chunk)]
+
+        def setup() -> Callable[[], object]:
+            def run() -> object:
+                return asyncio.run(_read_all(pieces, count))
+
+            return run
+
+        return setup
+
+    read = 1 << 16
+    return [
+        ("queue 10k x 16 B text, one read", into_queue(stream(10_000, 16, True), 10_000, 1 << 30)),
+        ("queue 10k x 125 B binary, 64 KiB reads",
+         into_queue(stream(10_000, 125, False), 10_000, read)),
+        ("queue 1k x 4 KiB binary, 64 KiB reads",
+         into_queue(stream(1000, 4096, False), 1000, read)),
+        ("queue 100 x 64 KiB binary, 64 KiB reads",
+         into_queue(stream(100, 1 << 16, False), 100, read)),
+        ("queue 10 x 1 MiB binary, 256 KiB reads",
+         into_queue(stream(10, 1 << 20, False), 10, 1 << 18)),
+        ("queue 1 x 16 MiB binary, 256 KiB reads",
+         into_queue(stream(1, 16 << 20, False), 1, 1 << 18)),
+        ("drain 10k x 16 B text, 64 KiB reads", drained(stream(10_000, 16, True), 10_000, read)),
+        ("drain 20 x 1 MiB binary, 64 KiB reads", drained(stream(20, 1 << 20, False), 20, read)),
+    ]
+
+
+def _queue_all(loop: Any, pieces: list[bytes], count: int) -> int:
+    """Feed ``pieces`` to the reader class of ``aiohttp.web_ws`` over an aiohttp
+    queue with room for every message; the number of messages queued."""
+    import aiohttp.web_ws
+    from aiohttp.base_protocol import BaseProtocol
+
+    bound = vars(aiohttp.web_ws)
+    queue = bound["WebSocketDataQueue"](BaseProtocol(loop), 1 << 30, loop=loop)
+    reader = bound["WebSocketReader"](queue, 64 << 20, compress=False, decode_text=True)
+    for piece in pieces:
+        reader.feed_data(piece)
+    queued = len(queue._buffer)
+    assert queued == count, (queued, count)
+    return queued
+
+
+async def _read_all(pieces: list[bytes], count: int) -> int:
+    """Feed ``pieces`` to the reader class of ``aiohttp.web_ws`` over aiohttp's
+    queue, as its protocol would, draining the queue as an application does."""
+    import asyncio
+
+    import aiohttp.web_ws
+    from aiohttp.helpers import DEFAULT_CHUNK_SIZE
+
+    class Protocol:
+        """What the queue needs of a protocol: pausing and resuming the pieces."""
+
+        def __init__(self) -> None:
+            self._reading_paused = False
+            self.resumed = asyncio.Event()
+
+        def pause_reading(self) -> None:
+            self._reading_paused = True
+            self.resumed.clear()
+
+        def resume_reading(self) -> None:
+            self._reading_paused = False
+            self.resumed.set()
+
+    loop = asyncio.get_running_loop()
+    protocol = Protocol()
+    bound = vars(aiohttp.web_ws)
+    queue = bound["WebSocketDataQueue"](protocol, DEFAULT_CHUNK_SIZE, loop=loop)
+    reader = bound["WebSocketReader"](queue, 16 << 20, compress=False, decode_text=True)
+
+    async def produce() -> None:
+        for piece in pieces:
+            while protocol._reading_paused:
+                await protocol.resumed.wait()
+            reader.feed_data(piece)
+            await asyncio.sleep(0)
+
+    producer = asyncio.ensure_future(produce())
+    got = 0
+    while got < count:
+        await queue.read()
+        got += 1
+    await producer
+    return got
