@@ -12,7 +12,8 @@
 #   make qemu         the suite on s390x and aarch64 under qemu-user (scripts/test_qemu.sh)
 #   make fuzz         a bounded differential fuzz run (scripts/fuzz.sh, FUZZ_SECONDS)
 #   make ft           the free-threaded CPython job (scripts/freethreaded.sh)
-#   make stack-suites the stacks' own suites, wsfast patched in and not (scripts/stack_suites.sh)
+#   make stack-suites the stacks' own suites, wsfast patched in and not (scripts/stack_suites.sh,
+#                     scripts/stack_suites_autobahn_wsclient.sh)
 #   make bench-quick  the embedded benchmark, quick mode (python -m wsfast bench --quick)
 #   make check        lint, types, test, test-pure: the quick gate before a commit
 #   make ci           everything, in fresh venvs: .ci/run
@@ -133,6 +134,7 @@ ft:
 
 stack-suites:
 	$(call prepared,bash scripts/stack_suites.sh)
+	$(call prepared,bash scripts/stack_suites_autobahn_wsclient.sh)
 
 # --- coverage, benchmark ----------------------------------------------------------
 # Line and branch coverage of the Python code (the pure twin, the chooser, the
