@@ -137,6 +137,7 @@ ft:
 stack-suites:
 	$(call prepared,bash scripts/stack_suites.sh)
 	$(call prepared,bash scripts/stack_suites_tornado_aiohttp.sh)
+	$(call prepared,bash scripts/stack_suites_autobahn_wsclient.sh)
 
 # --- coverage, benchmark ----------------------------------------------------------
 # Line and branch coverage of the Python code (the pure twin, the chooser, the

@@ -98,6 +98,13 @@ FAILED=()
 RESULTS=$WORK/results
 mkdir -p "$RESULTS"
 
+# wsfast's own tests of the two integrations, against these versions of the stacks.
+echo "=== wsfast: tests/test_integration_autobahn.py, tests/test_integration_websocket_client.py"
+WSFAST_REQUIRE_EXTENSION=1 timeout "$LIMIT" "$VPY" -I -m pytest -q -p no:cacheprovider \
+    tests/test_integration_autobahn.py tests/test_integration_websocket_client.py \
+    >"$RESULTS/wsfast.log" 2>&1 || FAILED+=("wsfast's integration tests")
+tail -n 1 "$RESULTS/wsfast.log"
+
 # run_pytest LABEL STACK DIR [pytest args...]: reference, patched, compare, proof.
 run_pytest() {
     local label=$1 stack=$2 dir=$3 rc=0

@@ -316,7 +316,7 @@ def test_send_same_bytes_as_websocket_client(codec: Any) -> None:
         ws.set_mask_key(lambda n: keys.randbytes(n))
         ws.send("text ünïcode")
         ws.send_binary(bytes(range(256)) * 4096)
-        ws.send_bytes(b"bytes")
+        ws.send_binary(b"bytes")
         ws.send(b"", opcode=ABNF.OPCODE_BINARY)
         ws.ping("ping as str")
         ws.pong(b"pong")
