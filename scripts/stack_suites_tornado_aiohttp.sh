@@ -271,6 +271,9 @@ def counting_decoder(**kwargs):
 
 
 def pytest_configure(config):
+    # aiohttp's compiled reader too (patch() keeps it by default): its suite
+    # must pass over both of aiohttp's queues.
+    integration.REPLACE_COMPILED_READER = True
     if hasattr(wsfast, "patch"):
         description = wsfast.patch("aiohttp")["aiohttp"]
     else:

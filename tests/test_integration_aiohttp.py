@@ -68,10 +68,38 @@ class Patch:
 
 
 @pytest.fixture
-def patch() -> Iterator[Patch]:
+def patch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Patch]:
+    # aiohttp's compiled reader is replaced only when asked for (see
+    # test_compiled_reader_is_kept_unless_asked); these tests drive both.
+    monkeypatch.setattr(integration, "REPLACE_COMPILED_READER", True)
     p = Patch()
     yield p
     p.restore()
+
+
+def test_compiled_reader_is_kept_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aiohttp.web_ws
+    from aiohttp._websocket import reader
+
+    if not hasattr(wsfast, "patch") or wsfast.IMPLEMENTATION != "c":
+        pytest.skip("the compiled twin's patch() decides this")
+    original = vars(reader)["WebSocketReader"]
+    if original.__module__.endswith("reader_py"):
+        pytest.skip("aiohttp runs its pure-Python reader here (no extensions)")
+    monkeypatch.setattr(integration, "REPLACE_COMPILED_READER", False)
+    try:
+        with pytest.warns(RuntimeWarning, match="REPLACE_COMPILED_READER"):
+            result = wsfast.patch("aiohttp")
+        assert result["aiohttp"].startswith("not accelerated: ")
+        assert "aiohttp" not in wsfast.patched()
+        assert vars(reader)["WebSocketReader"] is original
+        assert aiohttp.web_ws.WebSocketReader is original
+        monkeypatch.setattr(integration, "REPLACE_COMPILED_READER", True)
+        assert not wsfast.patch("aiohttp")["aiohttp"].startswith("not accelerated")
+        assert aiohttp.web_ws.WebSocketReader is integration.WebSocketReader
+    finally:
+        wsfast.unpatch("aiohttp")
+    assert aiohttp.web_ws.WebSocketReader is original
 
 
 def test_targets_replace_every_binding_and_restore_by_identity(patch: Patch) -> None:

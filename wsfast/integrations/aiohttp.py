@@ -62,11 +62,16 @@ Python and inflated small messages 0.42-0.85x as fast as aiohttp's reader
 64 KiB), and the compiled reader reaches its mask through a C-level import,
 which nothing can patch.
 
-``AIOHTTP_NO_EXTENSIONS=1`` makes aiohttp use its pure-Python reader and
-queue: patched, the reader is wsfast's either way (and the hand-over target
-is aiohttp's pure-Python reader), so the gain is larger.  With only wsfast's
-pure-Python twin available, ``targets()`` declines when aiohttp has its
-compiled reader (it is faster than the pure twin's decoder).
+When it is patched: aiohttp's pure-Python reader -- ``AIOHTTP_NO_EXTENSIONS=1``,
+PyPy, a platform without aiohttp's wheels -- is replaced, and the reader is
+3.7-8.4x as fast patched (``bench/stacks_tornado_aiohttp.py``).  aiohttp's
+compiled reader (its default on CPython) is left alone unless
+:data:`REPLACE_COMPILED_READER` is set before ``patch()``: it queues messages
+under 1 MiB as fast as or faster than any Python-level reader (measured
+0.7-1.0x patched from 16 B to 64 KiB, 1.3-1.8x from 1 MiB), so replacing it
+would slow most connections down; ``targets()`` declines with the reason and
+``patch()`` warns.  With only wsfast's pure-Python twin available,
+``targets()`` declines too.
 
 Observable differences: messages wait decoded, not as raw bytes, while the
 queue is over its limit; the queue's ``_stalled_reader`` stays ``None``
@@ -98,6 +103,7 @@ __all__ = [
     "describe",
     "workloads",
     "WebSocketReader",
+    "REPLACE_COMPILED_READER",
 ]
 
 STACK = "aiohttp"
@@ -137,6 +143,12 @@ _TRIM_FROM = 256 * 1024
 _ADAPTIVE = False
 _WATCH_COUNT = 32
 _BIG_MESSAGE = 256 * 1024
+
+#: Set to True before ``patch()`` to replace aiohttp's compiled reader as well
+#: (its default on CPython).  Off by default: that reader is as fast or faster
+#: below 1 MiB (see the module's documentation); on for connections that carry
+#: mostly messages of 1 MiB and more (1.3-1.8x).
+REPLACE_COMPILED_READER = False
 
 
 def _declined(reason: str) -> Exception:
@@ -661,6 +673,14 @@ def targets() -> list[tuple[object, str, object]]:
         raise _declined(
             "only wsfast's pure-Python twin is available, and aiohttp's own WebSocket "
             "reader is as fast or faster than a reader on it"
+        )
+    if _ADAPTIVE and not REPLACE_COMPILED_READER:
+        raise _declined(
+            "aiohttp's compiled reader is in use and queues messages under 1 MiB as fast "
+            "as or faster than a reader on wsfast; set "
+            "wsfast.integrations.aiohttp.REPLACE_COMPILED_READER = True before patch() "
+            "to replace it anyway (faster from 1 MiB), or run aiohttp's pure-Python "
+            "reader (AIOHTTP_NO_EXTENSIONS=1), which wsfast's is 3.7-8.4x as fast as"
         )
     found: list[tuple[object, str, object]] = []
     for name, module in sorted(sys.modules.items()):
