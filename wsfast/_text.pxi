@@ -53,6 +53,8 @@ cdef inline object _str_of_shape(const uint8_t *p, Py_ssize_t n, wsf_utf8_shape 
 cdef inline object _str_from_valid_utf8(const uint8_t *p, Py_ssize_t n, int level,
                                         bint pinned):
     cdef wsf_utf8_shape shape
+    if n == 0:
+        return ""  # the empty str singleton (p may be NULL)
     if n >= TEXT_NOGIL_FROM and pinned:
         with nogil:
             shape = wsf_utf8_measure(p, <size_t>n, level)

@@ -529,6 +529,24 @@ static void bench(void)
     }
 }
 
+/* An empty message may come with no buffer at all (p == NULL, n == 0): no
+ * kernel may touch p (UBSan: memcpy's source must not be NULL). */
+static void test_empty_null(void)
+{
+    uint8_t out[4] = {0xAA, 0xAA, 0xAA, 0xAA};
+    int i;
+    for (i = 0; i < g_nlevels; i++) {
+        wsf_utf8_shape shape = wsf_utf8_measure(NULL, 0, g_levels[i]);
+        g_checks++;
+        if (shape.length != 0 || shape.maxchar > 0x7F)
+            FAIL("empty input at level %s: length %lu, maxchar %lx", wsf_level_name(g_levels[i]),
+                 (unsigned long)shape.length, (unsigned long)shape.maxchar);
+        wsf_utf8_decode(out, shape, NULL, 0, g_levels[i]);
+        if (out[0] != 0xAA)
+            FAIL("empty input at level %s wrote to the output", wsf_level_name(g_levels[i]));
+    }
+}
+
 int main(int argc, char **argv)
 {
     int i, only = -1, do_bench = 0, no_ssse3 = 0, no_vbmi2 = 0;
@@ -576,6 +594,7 @@ int main(int argc, char **argv)
             no_ssse3 ? " (no SSSE3)" : "", cpu.avx512vbmi2 ? "used" : "not used",
             (int)WSF_UTF8_DECODE_SIMD_FROM);
     test_tables();
+    test_empty_null();
     test_lengths_and_alignment();
     test_random();
     test_garbage_is_bounded();

@@ -1197,7 +1197,9 @@ static inline void wsf_utf8_decode(void *dst, wsf_utf8_shape shape, const uint8_
                                    int level)
 {
     if (shape.maxchar <= 0x7F) {
-        memcpy(dst, p, shape.length < n ? shape.length : n);
+        size_t copy = shape.length < n ? shape.length : n;
+        if (copy) /* p may be NULL when n is 0 (an empty message) */
+            memcpy(dst, p, copy);
         if (shape.length > n) /* only for invalid input */
             memset((uint8_t *)dst + n, 0, shape.length - n);
     } else if (shape.maxchar <= 0xFF) {
