@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import importlib
 import types
+from collections.abc import Iterator
 
 import pytest
+
+from helpers import simd_levels
 
 from wsfast import _codec, _env
 
@@ -45,6 +48,22 @@ def twin(request: pytest.FixtureRequest) -> types.SimpleNamespace:
 def both_twins() -> tuple[types.SimpleNamespace, types.SimpleNamespace]:
     """The compiled and the pure twin together, for differential tests."""
     return load("c"), load("py")
+
+
+@pytest.fixture(params=simd_levels() or [None])
+def simd_level(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every compiled module's kernels at one SIMD level for the test (each
+    level this CPU has, in turn), put back after."""
+    level = request.param
+    if level is None or _env.flag("WSFAST_NO_EXTENSIONS"):
+        pytest.skip("SIMD levels exist in the compiled twin only")
+    modules = [importlib.import_module(f"wsfast.{t}_c") for t in _codec.TOPICS]
+    previous = [module._set_level(level) for module in modules]
+    try:
+        yield level
+    finally:
+        for module, name in zip(modules, previous, strict=True):
+            module._set_level(name)
 
 
 def pytest_report_header() -> list[str]:

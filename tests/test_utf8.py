@@ -79,9 +79,12 @@ def validate_at(twin: Any, level: str | None, data: Any) -> bool:
 def validator_at(twin: Any, level: str | None) -> Any:
     if level is None:
         return twin.Utf8Validator()
-    validator = twin.Utf8Validator()
-    validator._set_level(level)
-    return validator
+    module = twin.modules["_utf8"]
+    previous = module._set_level(level)  # a validator keeps the level it was made at
+    try:
+        return twin.Utf8Validator()
+    finally:
+        module._set_level(previous)
 
 
 # -- named vectors ------------------------------------------------------------------
@@ -539,7 +542,7 @@ def test_level_hooks_reject_unknown_levels(twin):
     with pytest.raises(ValueError):
         module._validate_utf8_at("mmx", b"a")
     with pytest.raises(ValueError):
-        twin.Utf8Validator()._set_level("mmx")
+        module._set_level("mmx")
     supported = simd_levels()
     assert supported[0] == "scalar"
     assert module.SIMD in supported

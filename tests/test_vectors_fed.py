@@ -68,3 +68,28 @@ def test_vector_error_timing(twin, v):
     dec, convert = decoder_for(twin, v)
     out = feed_chunks(dec, [v.data[: v.clean_until], v.data[v.clean_until : v.raise_by]], convert)
     assert out.error is v.error and out.failed_at == v.raise_by, v.name
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=_ids(VECTORS))
+def test_vector_at_every_simd_level(simd_level, both_twins, v):
+    """The compiled decoders at each kernel level (masking, UTF-8 and text
+    transcoding all switch), whole and byte by byte."""
+    twin = both_twins[0]
+    assert twin.modules["_frames"]._set_level(simd_level) == simd_level  # the fixture's
+    check_vector(twin, v, chunk_whole(v.data), f"whole at {simd_level}")
+    check_vector(twin, v, chunk_bytewise(v.data), f"byte by byte at {simd_level}")
+
+
+def test_set_level_hook(both_twins):
+    frames = both_twins[0].modules["_frames"]
+    at_import = frames.SIMD
+    assert frames._set_level("scalar") == at_import
+    try:
+        assert frames._set_level("scalar") == "scalar"
+        with pytest.raises(ValueError):
+            frames._set_level("mmx")
+        assert frames._set_level(None) == "scalar"
+        assert frames._set_level(None) == at_import
+    finally:
+        frames._set_level(None)
+    assert frames.SIMD == at_import

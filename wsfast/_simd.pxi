@@ -47,6 +47,7 @@ cdef int _capped_level() except -1:
 
 
 cdef int _level = _capped_level()
+cdef int _level_at_import = _level
 
 #: The kernel set in use (after the WSFAST_SIMD cap).
 SIMD = wsf_level_name(_level).decode("ascii")
@@ -63,6 +64,20 @@ cdef int _level_from_name(name) except -1:
     if level < 0 or level > _cpu.level:
         raise ValueError(f"SIMD level {name!r} is not supported on this CPU")
     return level
+
+
+def _set_level(name):
+    """Test hook: run this module's kernels at ``name``, a level from
+    _supported_levels() (None: the level chosen at import), so one process
+    tests every kernel.  Returns the previous level's name.  Module-wide and
+    not for production: a call racing another thread's kernel is harmless
+    (every level gives the same results) but makes that call's level moot.
+    SIMD keeps the level chosen at import."""
+    global _level
+    cdef int new = _level_at_import if name is None else _level_from_name(name)
+    previous = wsf_level_name(_level).decode("ascii")
+    _level = new
+    return previous
 
 
 cdef extern from *:

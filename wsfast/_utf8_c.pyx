@@ -127,15 +127,6 @@ Incremental, fail-fast validator for a text message arriving in fragments."""
             self._lv = _level
             wsf_utf8_stream_reset(&self._state)
 
-    def _set_level(self, name):
-        """Test hook: run this validator's kernels at a level from
-        _supported_levels(), so tests drive every kernel in one process."""
-        cdef int lv = _level_from_name(name)
-        with cython.critical_section(self):
-            if self._busy:
-                raise in_use_error(self)
-            self._lv = lv
-
     def feed(self, data, final=False):
         """feed(data: Buffer, final: bool = False) -> bool
 
