@@ -76,15 +76,21 @@ def validate_at(twin: Any, level: str | None, data: Any) -> bool:
     return twin.modules["_utf8"]._validate_utf8_at(level, data)
 
 
+_LEVEL_LOCK = threading.Lock()
+
+
 def validator_at(twin: Any, level: str | None) -> Any:
     if level is None:
         return twin.Utf8Validator()
     module = twin.modules["_utf8"]
-    previous = module._set_level(level)  # a validator keeps the level it was made at
-    try:
-        return twin.Utf8Validator()
-    finally:
-        module._set_level(previous)
+    # A validator keeps the level it was made at; the lock keeps the module's
+    # level right when tests run in several threads (pytest-run-parallel).
+    with _LEVEL_LOCK:
+        previous = module._set_level(level)
+        try:
+            return twin.Utf8Validator()
+        finally:
+            module._set_level(previous)
 
 
 # -- named vectors ------------------------------------------------------------------

@@ -70,6 +70,7 @@ def test_vector_error_timing(twin, v):
     assert out.error is v.error and out.failed_at == v.raise_by, v.name
 
 
+@pytest.mark.thread_unsafe  # the level is module-wide
 @pytest.mark.parametrize("v", VECTORS, ids=_ids(VECTORS))
 def test_vector_at_every_simd_level(simd_level, both_twins, v):
     """The compiled decoders at each kernel level (masking, UTF-8 and text
@@ -80,6 +81,7 @@ def test_vector_at_every_simd_level(simd_level, both_twins, v):
     check_vector(twin, v, chunk_bytewise(v.data), f"byte by byte at {simd_level}")
 
 
+@pytest.mark.thread_unsafe  # the level is module-wide
 def test_set_level_hook(both_twins):
     frames = both_twins[0].modules["_frames"]
     at_import = frames.SIMD
