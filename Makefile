@@ -129,7 +129,9 @@ dist:
 
 qemu: $(addprefix qemu-,$(QEMU_ARCHS))
 
-qemu-%:
+# A static pattern rule: make never applies an implicit (plain pattern) rule to a
+# .PHONY target, so `qemu-%:` alone made `make qemu-s390x` do nothing, successfully.
+$(addprefix qemu-,$(QEMU_ARCHS)): qemu-%:
 	$(call prepared,bash scripts/test_qemu.sh $(QEMU_ARGS) $*)
 
 fuzz:
