@@ -112,7 +112,7 @@ __all__ = [
 ]
 
 #: Topic names, in report order; ``wsfast._bench.<name>`` contributes the rows.
-TOPICS = ("mask", "utf8", "frames")
+TOPICS = ("mask", "utf8", "text", "frames")
 #: Topics run only when named with ``--only``: ``deflate`` times the permessage-deflate
 #: engine that both twins share (no rows per twin, until the decoders use it).
 EXTRA_TOPICS = ("deflate",)
