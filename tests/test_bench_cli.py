@@ -207,6 +207,89 @@ def test_each_topic_counts_its_groups(full: Any) -> None:
             f"update count() in wsfast/_bench/{topic}.py")
 
 
+def test_text_rows_by_script_and_size(full: Any) -> None:
+    """decode_utf8 against bytes.decode per kind of text and size, and one text
+    message per kind (str data, bytes data) against bytes.decode of its payload."""
+    from wsfast._bench import text as topic
+    from wsfast._bench.utf8 import KINDS_OF_TEXT
+
+    proc, report = full
+    assert "text" in report["settings"]["topics"]
+    assert f"== {topic.TITLE}" in proc.stdout
+    compiled = any(row["kind"] == "wsfast-c" for row in report["rows"])
+    rows = [r for r in report["rows"] if r["topic"] == "text"]
+    titles = {table[0].split("  ")[0] for table in text_tables(proc.stdout)}
+    for kind in KINDS_OF_TEXT:
+        cells = [(f"decode {kind}", size) for size in topic.QUICK_SIZES]
+        cells.append((topic.message_group(kind), topic.QUICK_MESSAGE_SIZE))
+        for group, size in cells:
+            assert f"{group}, {_bench.size_name(size)}" in titles
+            got = {r["label"]: r for r in rows if (r["group"], r["size"]) == (group, size)}
+            if group.startswith("decode"):
+                expected = {"wsfast decode_utf8, pure": "wsfast-py",
+                            "bytes.decode('utf-8')": "lib-c"}
+                prefixes = ["wsfast decode_utf8, compiled"]
+            else:
+                expected = {"wsfast MessageDecoder.feed -> str, pure": "wsfast-py",
+                            "bytes.decode('utf-8') of the payload alone": "lib-c"}
+                prefixes = ["wsfast MessageDecoder.feed -> str, compiled",
+                            "wsfast MessageDecoder.feed -> bytes (decode_text=False), compiled"]
+            for label, kind_of_row in expected.items():
+                assert got[label]["kind"] == kind_of_row, (group, size, label)
+            for prefix in prefixes:
+                hits = [r for label, r in got.items() if label.startswith(prefix)]
+                assert len(hits) == (1 if compiled else 0), (group, size, prefix)
+                assert all(r["kind"] == "wsfast-c" and r["ratio_best_lib"] for r in hits)
+            # The reference is CPython's decoder: the compiled rows are compared with it.
+            assert all(r["best_lib"].startswith("bytes.decode('utf-8')")
+                       for r in got.values() if r["kind"] == "wsfast-c")
+            assert all(r["nbytes"] == size and r["ns_per_call"] > 0 for r in got.values())
+            assert len(got) == len(expected) + (len(prefixes) if compiled else 0)
+
+
+def test_feed_in_4_kib_fragments_has_the_one_shot_reference(full: Any) -> None:
+    """The cost of fragmenting, as a ratio of one group: feed in 4 KiB fragments
+    and one-shot validate_utf8 of the same text, side by side."""
+    from wsfast._bench.utf8 import KINDS_OF_TEXT, QUICK_SIZES
+
+    _, report = full
+    compiled = any(row["kind"] == "wsfast-c" for row in report["rows"])
+    for kind in KINDS_OF_TEXT:
+        for size in QUICK_SIZES:
+            got = {r["label"]: r for r in report["rows"]
+                   if (r["topic"], r["group"], r["size"]) ==
+                   ("utf8", f"feed {kind}, 4 KiB fragments", size)}
+            if size < 16 * 1024:
+                assert not got
+                continue
+            assert "wsfast Utf8Validator.feed, pure" in got
+            refs = [r for r in got.values() if r["kind"] == "ref"]
+            assert [r["label"].split(" (")[0] for r in refs] == (
+                ["one-shot: wsfast validate_utf8 of the whole text, compiled"] if compiled
+                else [])
+            assert all(r["ratio_pure"] is None and r["ratio_best_lib"] is None for r in refs)
+
+
+def test_text_implementations_are_checked_before_they_are_timed() -> None:
+    from wsfast._bench import text as topic
+
+    payload = "déjà vu, 日本語 😀".encode()
+    twins, _ = _bench.load_twins()
+    found = topic.discover(twins)
+    for impl in found.decode + found.message:
+        impl.check(payload)  # each returns the text
+    wrong = [
+        topic.Impl("x", "returns bytes", "wsfast-py", lambda p: topic.Prepared(bytes, (p,))),
+        topic.Impl("y", "drops a character", "wsfast-py",
+                   lambda p: topic.Prepared(lambda b: b.decode()[:-1], (p,))),
+        topic.Impl("z", "decodes although it keeps bytes", "wsfast-py",
+                   lambda p: topic.Prepared(bytes.decode, (p,)), keeps_bytes=True),
+    ]
+    for impl in wrong:
+        with pytest.raises(AssertionError, match=impl.label):
+            impl.check(payload)
+
+
 def test_kernel_rows_are_hidden_by_default(full: Any) -> None:
     proc, report = full
     assert not [r for r in report["rows"] if r["kind"] == "wsfast-kernel"]

@@ -168,6 +168,29 @@ def test_utf8_code_point_split_across_fragments_and_feeds(twin):
             assert got == [M(PING, b""), M(TEXT, text)], (cut, cut2)
 
 
+@pytest.mark.parametrize("text", [
+    "ascii first, " * 20 + "then \u00e9",                   # widest class (1 byte) at the end
+    "caf\u00e9 " * 30 + "\u20ac" + "x" * 40,               # Latin-1, then 2-byte units
+    "\u00e9\u20ac" * 25 + "\U0001f600" + "\u00e9" * 30,   # widened late to 4-byte units
+    "\U0001f600\u00e9a" * 40,                               # widest first
+    "plain ascii text " * 20,                                # no decoding at all
+], ids=["latin1-late", "ucs2-late", "ucs4-late", "ucs4-first", "ascii"])
+@pytest.mark.parametrize("decode_text", [True, False])
+def test_one_text_frame_over_many_feeds_any_cut(twin, text, decode_text):
+    """One text frame whose payload spans feeds is decoded as it arrives: the
+    widest code point may come in any feed, and feeds may cut code points."""
+    raw = text.encode()
+    stream = frame(TEXT, raw, key=KEY)
+    expected = text if decode_text else raw
+    for size in (1, 2, 3, 5, 7, 16, 63, 64, 65, 100):
+        dec = twin.MessageDecoder(decode_text=decode_text)
+        got = []
+        for i in range(0, len(stream), size):
+            got += dec.feed(stream[i : i + size])
+        assert [(m.opcode, m.data) for m in got] == [(TEXT, expected)], size
+        assert type(got[0].data) is type(expected)
+
+
 def test_utf8_truncated_at_end_raised_by_final_frame(twin):
     dec = twin.MessageDecoder(client=True)
     assert dec.feed(frame(TEXT, b"\xe2\x82", fin=False)) == []

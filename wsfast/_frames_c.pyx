@@ -1169,6 +1169,12 @@ cdef class MessageDecoder(_Decoder):
     cdef object _payload
     cdef uint8_t *_payload_p
     cdef uint64_t _high
+    # For such a str, the shape of the text so far (code points, widest
+    # class), measured a feed at a time while the bytes are in cache: the
+    # decoding at the end then needs no measuring pass over the whole text.
+    # (Code points are the bytes that are not continuation bytes, so the
+    # counts of any cut add up; the widest class is a maximum.)
+    cdef wsf_utf8_shape _shape
     cdef wsf_utf8_stream _utf8
     cdef bint _closed
     cdef int64_t _wire            # payload bytes of the message's data frames, as sent
@@ -1303,6 +1309,8 @@ cdef class MessageDecoder(_Decoder):
             self._payload = PyBytes_FromStringAndSize(NULL, n)
             self._payload_p = <uint8_t *>PyBytes_AS_STRING(self._payload)
         self._high = 0
+        self._shape.length = 0
+        self._shape.maxchar = 0x7F
         return 0
 
     cdef int _consume(self, const uint8_t *src, Py_ssize_t take) except -1:
@@ -1311,6 +1319,7 @@ cdef class MessageDecoder(_Decoder):
         cdef unsigned phase = <unsigned>(self._got & 3)
         cdef bytes chunk
         cdef Py_ssize_t n
+        cdef wsf_utf8_shape shape
         if self._h.opcode < 8:
             self._wire += take
             if self._compressed:
@@ -1350,7 +1359,11 @@ cdef class MessageDecoder(_Decoder):
             if not wsf_utf8_stream_feed(&self._utf8, dst, <size_t>take, 0, _level):
                 raise InvalidDataError("text message is not valid UTF-8")
             if self._payload_p != NULL and self._decode_text:
-                self._high |= _high_bits(dst, take)
+                shape = wsf_utf8_measure(dst, <size_t>take, _level)
+                self._shape.length += shape.length
+                if shape.maxchar > self._shape.maxchar:
+                    self._shape.maxchar = shape.maxchar
+                    self._high = 1
         return 0
 
     cdef int _control_done(self, list out) except -1:
@@ -1401,9 +1414,12 @@ cdef class MessageDecoder(_Decoder):
         if opcode == 1:
             if not wsf_utf8_stream_feed(&self._utf8, self._control, 0, 1, _level):
                 raise InvalidDataError("text message ends inside a UTF-8 sequence")
-            if self._decode_text and (data is None or self._high):
-                # (An all-ASCII str written in place is the message as it is.)
+            if self._decode_text and data is None:
                 data = _str_from_valid_utf8(<const uint8_t *>p, n, _level, True)
+            elif self._decode_text and self._high:
+                # Measured as it came (see _shape): only the decoding pass is left.
+                # (An all-ASCII str written in place is the message as it is.)
+                data = _str_of_shape(<const uint8_t *>p, n, self._shape, _level, True)
             elif data is None:
                 data = PyBytes_FromStringAndSize(p, n)
         elif data is None:

@@ -53,10 +53,18 @@ cdef int _valid(object data, int level) except -1:
     return ok
 
 
-def validate_utf8(data):
-    """validate_utf8(data: Buffer) -> bool
+# The public functions are plain builtins (no binding), called through
+# CPython's specialised call of METH_FASTCALL builtins: see _mask_c.pyx.
 
-    True exactly when ``bytes(data).decode("utf-8")`` would succeed."""
+@cython.binding(False)
+@cython.embedsignature(False)
+def validate_utf8(data):
+    """validate_utf8(data)
+--
+
+validate_utf8(data: Buffer) -> bool
+
+True exactly when ``bytes(data).decode("utf-8")`` would succeed."""
     return _valid(data, _level) == 1
 
 
@@ -65,11 +73,16 @@ def _validate_utf8_at(level, data):
     return _valid(data, _level_from_name(level)) == 1
 
 
+@cython.binding(False)
+@cython.embedsignature(False)
 def decode_utf8(data):
-    """decode_utf8(data: Buffer) -> str
+    """decode_utf8(data)
+--
 
-    ``bytes(data).decode("utf-8")``, faster: the same ``str``, or the same
-    ``UnicodeDecodeError`` (positions and reason included)."""
+decode_utf8(data: Buffer) -> str
+
+``bytes(data).decode("utf-8")``, faster: the same ``str``, or the same
+``UnicodeDecodeError`` (positions and reason included)."""
     cdef Py_buffer view
     if PyBytes_CheckExact(data):
         return _str_from_utf8(<const uint8_t *>PyBytes_AS_STRING(data),
@@ -127,12 +140,19 @@ Incremental, fail-fast validator for a text message arriving in fragments."""
             self._lv = _level
             wsf_utf8_stream_reset(&self._state)
 
+    # feed and reset are plain method descriptors (no binding): a bound method
+    # of one is a builtin that CPython calls through its specialised path,
+    # where a bound Cython function takes the generic one (see _mask_c.pyx).
+    @cython.binding(False)
     def feed(self, data, final=False):
-        """feed(data: Buffer, final: bool = False) -> bool
+        """feed($self, data, final=False)
+--
 
-        Add the next bytes; False as soon as the bytes fed so far cannot begin
-        valid UTF-8, and from then on until reset().  With final=True the
-        stream must also end on a code-point boundary; the state is kept."""
+feed(data: Buffer, final: bool = False) -> bool
+
+Add the next bytes; False as soon as the bytes fed so far cannot begin
+valid UTF-8, and from then on until reset().  With final=True the
+stream must also end on a code-point boundary; the state is kept."""
         cdef Py_buffer view
         cdef Input inp
         cdef int ok
@@ -146,6 +166,14 @@ Incremental, fail-fast validator for a text message arriving in fragments."""
         with cython.critical_section(self):
             if self._busy:
                 raise in_use_error(self)
+            if PyBytes_CheckExact(data) and PyBytes_GET_SIZE(data) < NOGIL_FROM:
+                # The common feed: exact bytes, kernel run with the GIL held.
+                # Nothing here can run Python code or let another thread in,
+                # so the busy flag and the buffer request can be skipped.
+                ok = wsf_utf8_stream_feed(&self._state,
+                                          <const uint8_t *>PyBytes_AS_STRING(data),
+                                          <size_t>PyBytes_GET_SIZE(data), fin, self._lv)
+                return ok == 1
             self._busy = True
             try:
                 _get_input(data, &view, &inp)
@@ -169,8 +197,12 @@ Incremental, fail-fast validator for a text message arriving in fragments."""
         with cython.critical_section(self):  # not mid-feed on free-threaded builds
             return wsf_utf8_stream_complete(&self._state) == 1
 
+    @cython.binding(False)
     def reset(self):
-        """Forget everything fed so far: the next byte starts a new text."""
+        """reset($self)
+--
+
+Forget everything fed so far: the next byte starts a new text."""
         with cython.critical_section(self):
             if self._busy:
                 raise in_use_error(self)

@@ -31,11 +31,11 @@ matplotlib).  Output paths are checked before anything runs.  Rows of kind
 ``wsfast-kernel`` (the compiled twin's kernels at other SIMD levels, through
 test hooks) are timed only with ``--kernels``.
 
-How long: on 2 vCPUs of a Xeon (AVX-512, CPython 3.11, every peer installed)
-shared with other work (load average 14), a full run of the default topics
-(254 cases) took 110 s and ``--quick`` (210 cases) 14-16 s, wall clock.  The
-samples are timed by the wall clock, so most of that is the sampling budget;
-the slowest groups are the 16 MiB ones through pure Python.
+How long: on 2 vCPUs of a Xeon (AVX-512, CPython 3.11, every peer but autobahn
+installed) shared with other work (load average 2-4), a full run of the default
+topics (366 cases) took 54-56 s and ``--quick`` (286 cases) 3 s, wall clock.
+The samples are timed by the wall clock, so most of that is the sampling
+budget; the slowest groups are the 16 MiB ones through pure Python.
 
 Adding a topic
 --------------
@@ -112,7 +112,7 @@ __all__ = [
 ]
 
 #: Topic names, in report order; ``wsfast._bench.<name>`` contributes the rows.
-TOPICS = ("mask", "utf8", "frames")
+TOPICS = ("mask", "utf8", "text", "frames")
 #: Topics run only when named with ``--only``: ``deflate`` times the permessage-deflate
 #: engine that both twins share (no rows per twin, until the decoders use it).
 EXTRA_TOPICS = ("deflate",)

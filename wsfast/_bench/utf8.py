@@ -28,6 +28,10 @@ Row groups, per kind and size:
     and the wsaccel and autobahn validators.  Compare with the one-shot group
     of the same kind and size for the cost of fragmenting (the Python call per
     fragment is included, as an application pays it).
+``feed <kind>, 4 KiB fragments`` (texts of 16 KiB and more: the largest size)
+    the same with 4 KiB fragments, plus a reference row (kind ``ref``): the
+    compiled twin's one-shot ``validate_utf8`` of the whole text, timed in the
+    same group so the cost of fragmenting is a ratio of one run.
 
 Every implementation is run once on the text and must call it valid before it
 is timed.  :func:`discover` and :func:`text` are shared with the
@@ -39,13 +43,14 @@ from __future__ import annotations
 import codecs
 import importlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import Case, Context, Group
 
 __all__ = [
     "FRAGMENT",
+    "FRAGMENTS",
     "KINDS_OF_TEXT",
     "QUICK_SIZES",
     "SIZES",
@@ -70,6 +75,9 @@ QUICK_SIZES = (64, 4096, 64 * 1024)
 
 #: Fragment size of the ``feed`` groups.
 FRAGMENT = 1024
+#: Every fragment size of the ``feed`` groups: a text of size n is fed in fragments
+#: of f for every f here with n >= 4 * f.
+FRAGMENTS = (FRAGMENT, 4 * FRAGMENT)
 
 #: The sample each kind of text is repeated from.
 KINDS_OF_TEXT = {
@@ -138,6 +146,8 @@ class Discovery:
     feed: list[Impl]
     levels: list[Impl]  # the compiled twin at the other SIMD levels (test hook)
     unavailable: list[tuple[str, str]]
+    #: The one-shot reference of the 4 KiB ``feed`` groups (compiled twin), if any.
+    one_shot: list[Impl] = field(default_factory=list)
 
 
 def _is_true(result: Any) -> bool:
@@ -239,6 +249,15 @@ def _feed_validator(cls: Callable[[], Any]) -> Callable[[Any], Prepared]:
     return prepare
 
 
+def _one_shot(func: Callable[[bytes], Any]) -> Callable[[Any], Prepared]:
+    """prepare() of a feed row's reference: ``func`` on the fragments joined again."""
+
+    def prepare(pieces: list[bytes]) -> Prepared:
+        return Prepared(func, (b"".join(pieces),), _is_true)
+
+    return prepare
+
+
 def _find_validator(library: str) -> tuple[type, str, str] | str:
     """(class, label, kind) of ``library``'s Utf8Validator, or why it is missing."""
     module_name = {"wsaccel": "wsaccel.utf8validator",
@@ -288,6 +307,8 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
                                    "wsfast-c", _call(c["validate_utf8"], _is_true)))
         found.feed.append(Impl("wsfast-c", f"wsfast Utf8Validator.feed, compiled{suffix}",
                                "wsfast-c", _feed_wsfast(c["Utf8Validator"])))
+        found.one_shot.append(Impl("one-shot", "one-shot: wsfast validate_utf8 of the whole "
+                                   f"text, compiled{suffix}", "ref", _one_shot(c["validate_utf8"])))
         try:
             module = importlib.import_module("wsfast._utf8_c")
         except ImportError:
@@ -331,10 +352,15 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
     return found
 
 
+def _fragment_sizes(size: int) -> list[int]:
+    """The fragment sizes of the ``feed`` groups of a text of ``size`` bytes."""
+    return [f for f in FRAGMENTS if size >= 4 * f]
+
+
 def count(ctx: Context) -> int:
     """How many groups :func:`groups` yields (for the progress line's ETA)."""
     sizes = QUICK_SIZES if ctx.quick else SIZES
-    return len(KINDS_OF_TEXT) * sum(2 if size >= 4 * FRAGMENT else 1 for size in sizes)
+    return len(KINDS_OF_TEXT) * sum(1 + len(_fragment_sizes(size)) for size in sizes)
 
 
 def groups(ctx: Context) -> Iterator[Group]:
@@ -352,11 +378,13 @@ def groups(ctx: Context) -> Iterator[Group]:
                 prepared = impl.check(data)
                 cases.append(Case(impl.label, prepared.func, prepared.args, size, impl.kind))
             yield Group("utf8", f"validate {kind}", size, cases)
-            if size < 4 * FRAGMENT:
-                continue
-            pieces = fragments(data)
-            cases = []
-            for impl in found.feed:
-                prepared = impl.check(pieces)
-                cases.append(Case(impl.label, prepared.func, prepared.args, size, impl.kind))
-            yield Group("utf8", f"feed {kind}, {FRAGMENT // 1024} KiB fragments", size, cases)
+            for fragment in _fragment_sizes(size):
+                pieces = fragments(data, fragment)
+                cases = []
+                # The 1 KiB groups keep their rows; from 4 KiB the one-shot reference.
+                for impl in found.feed + (found.one_shot if fragment > FRAGMENT else []):
+                    prepared = impl.check(pieces)
+                    cases.append(Case(impl.label, prepared.func, prepared.args, size,
+                                      impl.kind))
+                yield Group("utf8", f"feed {kind}, {fragment // 1024} KiB fragments", size,
+                            cases)
