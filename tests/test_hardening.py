@@ -20,6 +20,7 @@ import os
 import pickle
 import subprocess
 import sys
+import sysconfig
 import textwrap
 import threading
 import time
@@ -59,6 +60,18 @@ def _run_child(twin, code: str, timeout: float = 120) -> subprocess.CompletedPro
 
 
 # --- defect 1: two threads feeding one decoder --------------------------------
+
+
+#: A free-threaded build: there, the compiled twin's calls on one object from
+#: other threads wait for the call in progress (the object's critical section;
+#: its kernels never detach), so an overlap raises only where a thread is
+#: suspended mid-call (a stop-the-world pause).  A re-entrant call still raises.
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def _overlaps_raise(twin) -> bool:
+    """Whether overlapping calls from two threads must meet a RuntimeError."""
+    return not (FREE_THREADED and twin.name == "c")
 
 
 def _overlap(obj_call, big_call, seconds: float = 60.0) -> tuple[int, list[BaseException]]:
@@ -117,18 +130,23 @@ def test_overlapping_feed_raises_runtime_error(twin, kind):
     decoder = getattr(twin, kind)(max_frame_size=None) if kind == "FrameDecoder" else (
         twin.MessageDecoder(max_message_size=None)
     )
-    results: list[bytes] = []
+    results = {"right": 0, "wrong": 0}  # counted, not kept: memory stays flat
 
     def big() -> None:
         # Split so that the payload spans feeds: the decoder's own buffers.
         out = _until_accepted(decoder.feed, frame[:1000])
         out += _until_accepted(decoder.feed, frame[1000:])
-        results.extend(x.payload if kind == "FrameDecoder" else x.data for x in out)
+        for x in out:
+            results["right" if (x.payload if kind == "FrameDecoder" else x.data) == payload
+                    else "wrong"] += 1
 
-    seen, errors = _overlap(lambda: decoder.feed(b""), big)
+    if _overlaps_raise(twin):
+        seen, errors = _overlap(lambda: decoder.feed(b""), big)
+        assert seen >= 1
+    else:  # the calls take turns: run a while, nothing may go wrong
+        seen, errors = _overlap(lambda: decoder.feed(b""), big, seconds=2.0)
     assert errors == []
-    assert seen >= 1
-    assert results and all(r == payload for r in results)
+    assert results["right"] >= 1 and results["wrong"] == 0
     assert not decoder.failed
     # The stream is still intact: one more frame decodes.
     out = decoder.feed(_client_frame(twin, 2, b"after"))
@@ -148,15 +166,17 @@ def test_overlapping_masker_and_validator_calls_raise(twin):
         masker.process(b"abc")
         calls["small"] += 1
 
-    seen, errors = _overlap(small_call, big_call)
-    assert errors == [] and seen >= 1
+    raises = _overlaps_raise(twin)
+    seen, errors = _overlap(small_call, big_call, 60.0 if raises else 2.0)
+    assert errors == [] and (seen >= 1 or not raises)
     # A refused call did not move the offset; every accepted one did.
     assert masker.offset == calls["big"] * len(big) + calls["small"] * 3
 
     validator = twin.Utf8Validator()
     text = "é".encode() * (2 << 20)
-    seen, errors = _overlap(lambda: validator.feed(b"a"), lambda: _until_accepted(validator.feed, text))
-    assert errors == [] and seen >= 1
+    seen, errors = _overlap(lambda: validator.feed(b"a"), lambda: _until_accepted(validator.feed, text),
+                            60.0 if raises else 2.0)
+    assert errors == [] and (seen >= 1 or not raises)
     assert validator.complete
 
 
@@ -223,9 +243,11 @@ def test_reentrant_feed_from_gc_callback(twin):
         gc.set_threshold(*threshold)
         gc.callbacks.remove(callback)
     assert all(x == "ok" or isinstance(x, RuntimeError) for x in inner), inner
-    if twin.name == "py":
+    if twin.name == "py" and not FREE_THREADED:
         # The pure twin allocates tracked objects mid-feed, so the callback
-        # did run inside it (the compiled twin allocates none there).
+        # did run inside it (the compiled twin allocates none there).  The
+        # free-threaded collector also weighs the heap's size before it runs,
+        # so a threshold of 1 does not make it run there.
         assert any(isinstance(x, RuntimeError) for x in inner)
     texts = [m.data for m in out if m.data != "inner"]
     assert texts == ["x" * i for i in range(200)]
@@ -433,6 +455,12 @@ def test_str_subclass_is_encoded_as_str(twin):
 # --- defect 11: the pure twin under concurrency ---------------------------------
 
 
+@pytest.mark.skipif(
+    FREE_THREADED and sys.version_info < (3, 14),
+    reason="CPython 3.13t's bytearray has no per-object lock: another thread's resize "
+    "races its export count and can move the buffer under any exporter (a memoryview "
+    "too), so no library can pin it there",
+)
 def test_bytearray_resized_while_masked(twin):
     """Masking a bytearray that another thread tries to resize: the resize
     fails in that thread (BufferError: the buffer is pinned) or happens
