@@ -125,11 +125,11 @@ def test_declaring_peers_imports_no_stack() -> None:
     (or anything a stack would bring)."""
     root = str(Path(wsfast.__file__).resolve().parents[1])
     code = (
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {root!r})\n"
         "from wsfast._bench import mask, utf8, frames, deflate\n"
-        "stacks = %r\n"
+        f"stacks = {STACK_NAMES!r}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in stacks))\n"
-    ) % (root, STACK_NAMES)
+    )
     proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
                           env=dict(os.environ), timeout=60)
     assert proc.returncode == 0, proc.stderr
