@@ -18,24 +18,38 @@ it, plus a minimal loop (an ``itertools.repeat`` ``for`` loop calling a local).
 What it prints
 --------------
 At the top the environment and the peers: every library a topic compares
-against, with its version, and those not installed (``pip install
-'wsfast[bench]'`` installs them all).  Then one table per group as it completes,
-columns aligned whatever the labels (``--markdown``: GitHub tables), and at the
-end a summary: per topic and size, the compiled twin's speed-up against the
-fastest other library (geometric mean over the topic's groups, and the least
-favourable group) and against the pure twin, then the same over every group.
-Progress goes to standard error, one line per group with an ETA (a line
-rewritten in place on a terminal), then the total time.  ``--json`` writes the
-same report, ``--plot FILE.png`` draws speed by size (:mod:`._plot`, needs
-matplotlib).  Output paths are checked before anything runs.  Rows of kind
-``wsfast-kernel`` (the compiled twin's kernels at other SIMD levels, through
-test hooks) are timed only with ``--kernels``.
+against (the integrations' peers), with its version, and those not installed
+(``pip install 'wsfast[bench]'`` installs them all).  Then one table per group
+as it completes, columns aligned whatever the labels (``--markdown``: GitHub
+tables), and at the end a summary: per topic and size, the compiled twin's
+speed-up against the fastest other library (geometric mean over the topic's
+groups, and the least favourable group) and against the pure twin, then the
+same over every group.  Progress goes to standard error, one line per group
+with an ETA (a line rewritten in place on a terminal), then the total time.
+``--json`` writes the same report, ``--plot FILE.png`` draws speed by size
+(:mod:`._plot`, needs matplotlib).  Output paths are checked before anything
+runs.  Rows of kind ``wsfast-kernel`` (the compiled twin's kernels at other
+SIMD levels, through test hooks) are timed only with ``--kernels``.
 
-How long: on 2 vCPUs of a Xeon (AVX-512, CPython 3.11, every peer but autobahn
+How long: on 2 vCPUs of a Xeon (AVX-512, CPython 3.11, every peer but one
 installed) shared with other work (load average 2-4), a full run of the default
 topics (366 cases) took 54-56 s and ``--quick`` (286 cases) 3 s, wall clock.
 The samples are timed by the wall clock, so most of that is the sampling
 budget; the slowest groups are the 16 MiB ones through pure Python.
+
+Where the peers come from
+-------------------------
+Nothing here names another library.  What a topic compares wsfast against is
+declared by the integrations, each in its own module
+``wsfast/integrations/<stack>.py``, as data: ``BENCH_PEERS[topic]``, a tuple
+of :class:`wsfast.integrations.BenchPeer` (the library's import name, an id,
+a kind, the topic's row groups, a call convention of the topic, candidate
+dotted paths, a rank giving the row order).  :func:`peers` collects them from
+every integration (importing the integration modules, never the stacks), and
+:func:`find_object` imports the first dotted path that exists.  Where the
+topic's call needs code of the stack's own (building its parser, reading its
+frames), the path names a hook function in the integration module, which
+imports the stack only when called.
 
 Adding a topic
 --------------
@@ -43,7 +57,7 @@ A topic is a module ``wsfast._bench.<topic>`` for a name in :data:`TOPICS`; the
 runner imports the ones that exist and skips the others.  The module defines::
 
     TITLE = "UTF-8 validation (RFC 3629)"          # a heading for the report
-    PEERS = ("wsaccel", "autobahn")                # libraries compared (import names)
+    PEERS = peer_libraries("utf8")                 # libraries compared (import names)
 
     def count(ctx: Context) -> int:                # how many groups groups() yields
         ...
@@ -53,7 +67,9 @@ runner imports the ones that exist and skips the others.  The module defines::
 
 ``PEERS`` lists the top-level modules of the libraries the topic compares
 against, for the list at the top (a library row's label starts with that
-name); ``count`` gives the progress line its ETA (both are optional).
+name); ``count`` gives the progress line its ETA (both are optional).  The
+topic's docstring says what its row groups and call conventions are, for the
+integrations that declare peers of it.
 
 ``groups`` yields one :class:`Group` per (row group, size): a group name (for
 example ``"validate"``), the size in bytes, and the :class:`Case` objects to
@@ -100,10 +116,13 @@ __all__ = [
     "Progress",
     "Settings",
     "environment",
+    "find_object",
     "load_topic",
     "load_twins",
     "main",
     "output_problem",
+    "peer_libraries",
+    "peers",
     "run",
     "pytest_params",
     "size_id",
@@ -343,6 +362,37 @@ def _ratios(results: list[Result]) -> None:
             if r.kind in twins:
                 r.ratio_best_lib = best.ns_per_call / r.ns_per_call
                 r.best_lib = best.label
+
+
+# -- peers ------------------------------------------------------------------------
+
+
+def peers(topic: str) -> list[Any]:
+    """The integrations' :class:`wsfast.integrations.BenchPeer` entries for
+    ``topic``, in report order."""
+    from wsfast.integrations import bench_peers
+
+    return bench_peers(topic)
+
+
+def peer_libraries(topic: str) -> tuple[str, ...]:
+    """The libraries (top-level modules) ``topic`` compares against, in report
+    order: a topic's ``PEERS``."""
+    return tuple(dict.fromkeys(peer.library for peer in peers(topic)))
+
+
+def find_object(candidates: Sequence[str]) -> tuple[Any, str] | None:
+    """The first ``module.attribute`` of ``candidates`` that imports, and its path."""
+    for path in candidates:
+        module_name, _, attr = path.rpartition(".")
+        try:
+            module = importlib.import_module(module_name)
+        except Exception:  # missing, or broken in this environment: try the next
+            continue
+        value = getattr(module, attr, None)
+        if value is not None:
+            return value, path
+    return None
 
 
 # -- report -----------------------------------------------------------------------

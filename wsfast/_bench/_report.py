@@ -209,7 +209,7 @@ def _headline_row(results: Sequence[Result]) -> Result | None:
 
 
 def peer_of(label: str) -> str:
-    """The library a row's label names first (``tornado`` of ``tornado speedups...``)."""
+    """The library a row's label names first (``lib`` of ``lib module.function``)."""
     return label.split(" ", 1)[0]
 
 

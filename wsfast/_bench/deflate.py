@@ -12,22 +12,30 @@ Row groups, per size:
     the pool compressed once by stdlib zlib at level 6 (window 15, context takeover,
     tail stripped: what a typical peer sends).  wsfast :class:`~wsfast._pmd.Inflater`
     on every installed backend (``feed(payload, limit, final=True)``, the limit being
-    1 MiB or the message size), websockets' ``PerMessageDeflate.decode`` (one frame,
-    ``max_size`` set), aiohttp's reader path (``ZLibDecompressor.decompress_sync(
-    payload + tail, max_msg_size + 1)``), and, as the reference, one unbounded
-    ``decompressobj.decompress(payload + tail)``.
+    1 MiB or the message size), the integrations' peers of this row group, and, as
+    the reference, one unbounded ``decompressobj.decompress(payload + tail)``.
 ``deflate level 1`` / ``deflate level 6``
     wsfast :class:`~wsfast._pmd.Deflater` on every backend that has the level,
-    aiohttp's writer path (``ZLibCompressor`` at its level 1, ``compress_sync`` +
-    sync flush, tail removed), websockets' ``PerMessageDeflate.encode`` (its default
-    level is zlib's, 6), and the reference: ``compress`` + ``flush(Z_SYNC_FLUSH)`` on
-    a stdlib ``compressobj``.
+    the integrations' peers of this row group, and the reference: ``compress`` +
+    ``flush(Z_SYNC_FLUSH)`` on a stdlib ``compressobj``.
+
+The peers are the integrations' ``BENCH_PEERS["deflate"]`` (see ``wsfast._bench``):
+each names its row groups, its label (``{level}`` is replaced by the level) and a
+hook in the integration module, by ``call``:
+
+``"inflate"``
+    ``hook(work)`` returns a function inflating the next payload of
+    ``work.compressed`` (cycling; tail stripped, as sent) into its message, with
+    ``work.limit`` as the message size limit;
+``"deflate"``
+    ``hook(level)`` returns such a ``prepare(work)``, whose function compresses the
+    next message of ``work.messages`` into a frame payload, tail removed.
 
 Every case is checked before it is timed: a whole cycle of the pool must inflate to
 the messages (deflate rows: their output, inflated by stdlib zlib, must).  Rows are
 kind ``wsfast-py`` for wsfast (the engine is one pure-Python module over the backend,
 shared by both twins; the "vs py twin" column is then the ratio to wsfast on stdlib
-zlib) and ``lib-py`` for websockets and aiohttp.
+zlib) and the peers' own kind (``lib-py``: they run on stdlib zlib).
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import Case, Context, Group
+from . import Case, Context, Group, find_object, peer_libraries, peers
 
 __all__ = [
     "LEVELS",
@@ -59,7 +67,7 @@ __all__ = [
 TITLE = "permessage-deflate (RFC 7692), one message per call"
 
 #: The libraries (top-level modules) compared here, for the report's list of peers.
-PEERS = ("websockets", "aiohttp")
+PEERS = peer_libraries("deflate")
 
 #: Message sizes of a full run and of ``--quick``.
 SIZES = (1024, 64 * 1024, 1 << 20)
@@ -210,72 +218,6 @@ def _ref_deflate(level: int) -> Callable[[Workload], Callable[[], bytes]]:
     return prepare
 
 
-# -- websockets ------------------------------------------------------------------------
-
-
-def _websockets_inflate(work: Workload) -> Callable[[], bytes]:
-    from websockets.extensions.permessage_deflate import PerMessageDeflate
-    from websockets.frames import Frame, Opcode
-
-    ext = PerMessageDeflate(False, False, 15, 15)
-    frames = itertools.cycle([Frame(Opcode.TEXT, p, fin=True, rsv1=True) for p in work.compressed])
-    limit = work.limit
-    return lambda: bytes(ext.decode(next(frames), max_size=limit).data)
-
-
-def _websockets_deflate(level: int) -> Callable[[Workload], Callable[[], bytes]]:
-    def prepare(work: Workload) -> Callable[[], bytes]:
-        from websockets.extensions.permessage_deflate import PerMessageDeflate
-        from websockets.frames import Frame, Opcode
-
-        settings = {} if level == 6 else {"level": level}
-        ext = PerMessageDeflate(False, False, 15, 15, settings)
-        frames = itertools.cycle([Frame(Opcode.TEXT, m) for m in work.messages])
-        return lambda: bytes(ext.encode(next(frames)).data)
-
-    return prepare
-
-
-# -- aiohttp -----------------------------------------------------------------------------
-
-
-def _aiohttp_inflate(work: Workload) -> Callable[[], bytes]:
-    from aiohttp.compression_utils import (  # type: ignore[import-not-found,unused-ignore]
-        ZLibDecompressor,
-    )
-
-    decompress = ZLibDecompressor(suppress_deflate_header=True).decompress_sync
-    payloads = itertools.cycle(work.compressed)
-    limit = work.limit + 1
-
-    def step() -> bytes:
-        # What aiohttp's reader does with a whole compressed message.
-        out: bytes = decompress(next(payloads) + _TAIL, limit)
-        if len(out) > work.limit:
-            raise AssertionError("too big")
-        return out
-
-    return step
-
-
-def _aiohttp_deflate(work: Workload) -> Callable[[], bytes]:
-    from aiohttp.compression_utils import (  # type: ignore[import-not-found,unused-ignore]
-        ZLibBackend,
-        ZLibCompressor,
-    )
-
-    c = ZLibCompressor(level=ZLibBackend.Z_BEST_SPEED, wbits=-15)
-    messages = itertools.cycle(work.messages)
-    sync = ZLibBackend.Z_SYNC_FLUSH
-
-    def step() -> bytes:
-        # What aiohttp's writer does for a compressed frame (level 1, always).
-        frame: bytes = (c.compress_sync(next(messages)) + c.flush(sync)).removesuffix(_TAIL)
-        return frame
-
-    return step
-
-
 def _installed(module: str) -> str | None:
     """Why ``module`` cannot be used, or None when it imports."""
     try:
@@ -302,24 +244,22 @@ def discover() -> Discovery:
                 found.deflate[level].append(
                     Impl(f"wsfast-{name}", f"wsfast Deflater ({name}, level {level})",
                          "wsfast-py", _wsfast_deflate(name, level)))
-    why = _installed("websockets")
-    if why:
-        found.unavailable.append(("websockets", why))
-    else:
-        found.inflate.append(Impl("websockets", "websockets PerMessageDeflate.decode",
-                                  "lib-py", _websockets_inflate))
+    for peer in peers("deflate"):
+        why = _installed(peer.library)
+        hit = None if why else find_object(peer.paths)
+        if hit is None:
+            why = why or f"none of {', '.join(peer.paths)} imports"
+            if (peer.library, why) not in found.unavailable:
+                found.unavailable.append((peer.library, why))
+            continue
+        hook = hit[0]
+        if peer.call == "inflate":
+            found.inflate.append(Impl(peer.id, peer.label, peer.kind, hook))
+            continue
         for level in LEVELS:
-            found.deflate[level].append(
-                Impl("websockets", f"websockets PerMessageDeflate.encode (level {level})",
-                     "lib-py", _websockets_deflate(level)))
-    why = _installed("aiohttp")
-    if why:
-        found.unavailable.append(("aiohttp", why))
-    else:
-        found.inflate.append(Impl("aiohttp", "aiohttp reader (decompress_sync, max+1)",
-                                  "lib-py", _aiohttp_inflate))
-        found.deflate[1].append(Impl("aiohttp", "aiohttp writer (level 1)", "lib-py",
-                                     _aiohttp_deflate))
+            if f"deflate level {level}" in peer.rows:
+                found.deflate[level].append(Impl(peer.id, peer.label.format(level=level),
+                                                 peer.kind, hook(level)))
     found.inflate.append(Impl("zlib-bare", "bare zlib decompress(payload + tail), unbounded",
                               "ref", _ref_inflate))
     for level in LEVELS:

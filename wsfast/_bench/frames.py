@@ -7,34 +7,39 @@ it decodes, as an application would):
 
 ``decode 10,000 masked TEXT frames -> messages``, 16 B and 125 B
     client-to-server frames of ASCII text, each with its own key, decoded into
-    complete messages (``str`` for TEXT): wsfast ``MessageDecoder.feed``;
-    aiohttp's compiled ``WebSocketReader.feed_data`` (messages land in its
-    ``WebSocketDataQueue``, drained after every feed; the queue limit is raised
-    so the reader never pauses: its best case); websockets'
-    ``Protocol.receive_data`` + ``events_received`` + ``data.decode()`` per
-    TEXT frame (the sans-I/O core every websockets connection runs, and the
-    UTF-8 decoding its ``Assembler`` adds; the connections' queues and futures
-    come on top); wsproto's ``FrameProtocol.receive_bytes`` +
-    ``received_frames`` (it decodes text itself; pieces of a message split by a
-    chunk boundary are joined, as a wsproto user must).
+    complete messages (``str`` for TEXT): wsfast ``MessageDecoder.feed`` and
+    the integrations' peers of row kind ``messages``.
 ``decode 10,000 masked TEXT frames -> frames``, 16 B and 125 B
-    the same input into frames: wsfast ``FrameDecoder.feed``, websockets
-    ``Protocol`` (its events are frames), wsproto ``FrameProtocol`` (its frames
-    carry decoded text, and a frame cut by a chunk boundary comes in pieces).
-    aiohttp has no frame-level API.
+    the same input into frames: wsfast ``FrameDecoder.feed`` and the peers of
+    row kind ``frames`` (a frame cut by a chunk boundary may come in pieces).
 ``decode 1 masked BINARY frame -> message``, 1 MiB, and ``decode 1 masked TEXT
 frame -> message``, 16 MiB (ASCII text)
-    one big message arriving in 16 (1 MiB) or 256 (16 MiB) chunks, same
-    libraries as the small messages; a reference row times wsfast's kernels alone on the whole
-    payload (``mask``, plus ``validate_utf8`` for text): the floor of unmask +
-    validate, no framing.
+    one big message arriving in 16 (1 MiB) or 256 (16 MiB) chunks: wsfast
+    ``MessageDecoder.feed`` and the peers of row kind ``large``; a reference
+    row times wsfast's kernels alone on the whole payload (``mask``, plus
+    ``validate_utf8`` for text): the floor of unmask + validate, no framing.
 ``encode 10,000 TEXT frames, masked (client)`` and ``..., unmasked (server)``, 16 B and 125 B
-    one frame per ``str`` message: wsfast ``FrameEncoder.text``, websockets
-    ``Frame(TEXT, data.encode()).serialize(mask=...)`` (what its
-    ``Protocol.send_text`` calls), wsproto ``FrameProtocol.send_data``.  Each
-    client frame gets a fresh random key, as RFC 6455 section 5.3 requires
-    (websockets and wsproto draw 4 bytes from the OS a frame, wsfast a 4 KiB
-    block at a time).
+    one frame per ``str`` message: wsfast ``FrameEncoder.text`` and the peers
+    of row kind ``encode``.  Each client frame gets a fresh random key, as RFC
+    6455 section 5.3 requires (wsfast draws a 4 KiB block of them at a time).
+
+The peers are the integrations' ``BENCH_PEERS["frames"]`` (see
+``wsfast._bench``).  Each entry's ``rows`` are row kinds (``messages``,
+``frames``, ``large``, ``encode``), its ``label`` the row's label, its
+``needs`` the modules it requires, and its path names a hook in the
+integration module, called at discovery, by ``call``:
+
+``"decode->typed"``, ``"decode->data"``, ``"decode->pieces"``
+    ``hook(limit)`` returns ``(run, factory, read)``: the timed call is
+    ``run(factory, chunks)`` (a fresh decoder from ``factory``, every chunk fed,
+    what it decoded returned; frames and messages above ``limit`` bytes
+    allowed), and ``read(result)``, untimed, turns that result into a list of
+    ``(opcode, data)`` (typed), of message data (``str`` for TEXT, bytes for
+    BINARY), or of ``(opcode, payload, complete)`` pieces of frames (opcode 0
+    continues the previous piece).
+``"encode"``
+    ``hook(masked)`` returns a function encoding one ``str`` as one TEXT frame
+    (masked for a client); the timed call maps it over the messages.
 
 GB/s counts wire bytes (headers and keys included); messages (frames) per
 second are 10,000 divided by the time per call for the small-frame rows.
@@ -57,7 +62,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from . import Case, Context, Group
+from . import Case, Context, Group, find_object, peer_libraries, peers
 
 __all__ = [
     "CHUNK",
@@ -80,7 +85,7 @@ __all__ = [
 TITLE = "frames and messages (RFC 6455 sections 5.2-5.6)"
 
 #: The libraries (top-level modules) compared here, for the report's list of peers.
-PEERS = ("aiohttp", "websockets", "wsproto")
+PEERS = peer_libraries("frames")
 
 #: Frames in a small-frame buffer (decode) or messages encoded per call; in --quick.
 COUNT = 10_000
@@ -367,6 +372,38 @@ def _wsfast_encoder(cls: Callable[..., Any]) -> Callable[[Workload], Prepared]:
     return prepare
 
 
+def _encoder(make: Callable[[bool], Callable[[str], Any]]) -> Callable[[Workload], Prepared]:
+    """prepare() for a peer's encoder: ``make(masked)`` encodes one message."""
+
+    def prepare(work: Workload) -> Prepared:
+        return Prepared(_encode_all, (make(work.masked), work.messages))
+
+    return prepare
+
+
+def _read_typed(read: Callable[[Any], list[Any]], result: Any,
+                work: Workload) -> list[tuple[int, bytes]]:
+    return [_typed(opcode, data) for opcode, data in read(result)]
+
+
+def _read_data(read: Callable[[Any], list[Any]], result: Any,
+               work: Workload) -> list[tuple[int, bytes]]:
+    return [_pair(data) for data in read(result)]
+
+
+def _read_pieces(read: Callable[[Any], list[Any]], result: Any,
+                 work: Workload) -> list[tuple[int, bytes]]:
+    return _merge(read(result))
+
+
+#: How a decoder peer's result is checked, by its call convention.
+_READERS: dict[str, Callable[..., list[tuple[int, bytes]]]] = {
+    "decode->typed": _read_typed,
+    "decode->data": _read_data,
+    "decode->pieces": _read_pieces,
+}
+
+
 def _decoded_frames(result: list[Any], work: Workload) -> list[tuple[int, bytes]]:
     """Encoded frames -> (opcode, payload) by wsfast's pure twin, which requires
     the masking of the role (masked from a client, unmasked from a server)."""
@@ -400,168 +437,13 @@ def _kernel_result(result: bytes, work: Workload) -> list[tuple[int, bytes]]:
     return [(work.opcode, result)]
 
 
-# aiohttp -----------------------------------------------------------------------
-
-
-class _Transport:
-    """What aiohttp's queue calls on its protocol when it fills up (never here)."""
-
-    _reading_paused = False
-
-    def pause_reading(self) -> None:
-        self._reading_paused = True
-
-    def resume_reading(self) -> None:
-        self._reading_paused = False
-
-
-def _aiohttp_feed_all(new_reader: Callable[[], tuple[Any, Any]], chunks: list[bytes]) -> list[Any]:
-    """aiohttp: a fresh reader fed every chunk; its queue drained after each."""
-    reader, queue = new_reader()
-    feed = reader.feed_data
-    buffer = queue._buffer
-    out: list[Any] = []
-    for chunk in chunks:
-        feed(chunk)
-        out += buffer
-        buffer.clear()
-    if queue.exception() is not None:
-        raise queue.exception()
-    return out
-
-
-def _aiohttp_reader(reader_cls: Any, queue_cls: Any) -> Callable[[], tuple[Any, Any]]:
-    """A factory of (reader, queue): no compression, text decoded, and a queue
-    limit so high that the reader never pauses."""
-
-    def new_reader() -> tuple[Any, Any]:
-        queue = queue_cls(_Transport(), 1 << 30, loop=None)
-        try:
-            reader = reader_cls(queue, LIMIT, False, True)  # compress, decode_text
-        except TypeError:  # aiohttp < 3.12: no decode_text argument
-            reader = reader_cls(queue, LIMIT, False)
-        return reader, queue
-
-    new_reader()  # fail at discovery, not while timing
-    return new_reader
-
-
-def _aiohttp_messages(result: list[Any], work: Workload) -> list[tuple[int, bytes]]:
-    return [_typed(message.type, message.data) for message, _size in result]
-
-
-# websockets ------------------------------------------------------------------
-
-
-def _websockets_frames_all(new_protocol: Callable[[], Any], chunks: list[bytes]) -> list[Any]:
-    """websockets: a fresh server Protocol fed every chunk; its frame events."""
-    protocol = new_protocol()
-    receive, events = protocol.receive_data, protocol.events_received
-    out: list[Any] = []
-    for chunk in chunks:
-        receive(chunk)
-        out += events()
-    if protocol.parser_exc is not None:
-        raise protocol.parser_exc
-    return out
-
-
-def _websockets_messages_all(text: Any, new_protocol: Callable[[], Any],
-                             chunks: list[bytes]) -> list[Any]:
-    """websockets: the frame events, ``text`` ones (opcode TEXT) decoded to
-    ``str`` (its Assembler's ``data.decode()`` for a single-frame message)."""
-    protocol = new_protocol()
-    receive, events = protocol.receive_data, protocol.events_received
-    out: list[Any] = []
-    append = out.append
-    for chunk in chunks:
-        receive(chunk)
-        for frame in events():
-            append(frame.data.decode() if frame.opcode is text else frame.data)
-    if protocol.parser_exc is not None:
-        raise protocol.parser_exc
-    return out
-
-
-def _websockets_protocol(module: Any) -> Callable[[], Any]:
-    return functools.partial(module.Protocol, module.Side.SERVER, max_size=LIMIT)
-
-
-def _websockets_frames(result: list[Any], work: Workload) -> list[tuple[int, bytes]]:
-    return _merge([(int(f.opcode), f.data, f.fin) for f in result])
-
-
-def _messages_of_data(result: list[Any], work: Workload) -> list[tuple[int, bytes]]:
-    return [_pair(data) for data in result]
-
-
-def _websockets_serializer(masked: bool) -> Callable[[str], bytes]:
-    frames = importlib.import_module("websockets.frames")
-    frame_cls, text = frames.Frame, frames.Opcode.TEXT
-
-    def send_text(data: str) -> bytes:
-        frame: bytes = frame_cls(text, data.encode()).serialize(mask=masked)
-        return frame
-
-    return send_text
-
-
-def _websockets_encoder(work: Workload) -> Prepared:
-    return Prepared(_encode_all, (_websockets_serializer(work.masked), work.messages))
-
-
-# wsproto ---------------------------------------------------------------------
-
-
-def _wsproto_frames_all(new_protocol: Callable[[], Any], chunks: list[bytes]) -> list[Any]:
-    """wsproto: a fresh server FrameProtocol fed every chunk; its frames."""
-    protocol = new_protocol()
-    receive, frames = protocol.receive_bytes, protocol.received_frames
-    out: list[Any] = []
-    for chunk in chunks:
-        receive(chunk)
-        out += frames()
-    return out
-
-
-def _wsproto_messages_all(new_protocol: Callable[[], Any], chunks: list[bytes]) -> list[Any]:
-    """wsproto: its frames, the pieces of a message joined (data only)."""
-    protocol = new_protocol()
-    receive, frames = protocol.receive_bytes, protocol.received_frames
-    out: list[Any] = []
-    append = out.append
-    parts: list[Any] = []
-    for chunk in chunks:
-        receive(chunk)
-        for frame in frames():
-            if not frame.message_finished:
-                parts.append(frame.payload)
-            elif parts:
-                parts.append(frame.payload)
-                append(parts[0][:0].join(parts))
-                parts = []
-            else:
-                append(frame.payload)
-    return out
-
-
-def _wsproto_protocol(module: Any) -> Callable[[], Any]:
-    return functools.partial(module.FrameProtocol, client=False, extensions=[])
-
-
-def _wsproto_frames(result: list[Any], work: Workload) -> list[tuple[int, bytes]]:
-    return _merge([(int(f.opcode), f.payload, f.frame_finished) for f in result])
-
-
-def _wsproto_encoder(cls: Any) -> Callable[[Workload], Prepared]:
-    def prepare(work: Workload) -> Prepared:
-        return Prepared(_encode_all, (cls(client=work.masked, extensions=[]).send_data,
-                                      work.messages))
-
-    return prepare
-
-
 # --- discovery ----------------------------------------------------------------
+
+
+def _note(unavailable: list[tuple[str, str]], note: tuple[str, str]) -> None:
+    """Add ``note`` to ``unavailable`` once (several peers may need one module)."""
+    if note not in unavailable:
+        unavailable.append(note)
 
 
 def _module(name: str, unavailable: list[tuple[str, str]], what: str | None = None) -> Any:
@@ -574,7 +456,7 @@ def _module(name: str, unavailable: list[tuple[str, str]], what: str | None = No
             reason = "not installed"
         else:
             reason = f"{what or 'import failed'} ({exc})"
-        unavailable.append((top if reason == "not installed" else name, reason))
+        _note(unavailable, (top if reason == "not installed" else name, reason))
         return None
 
 
@@ -606,53 +488,27 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
             found.encode.append(Impl(f"wsfast FrameEncoder.text, {suffix}", kind,
                                      _wsfast_encoder(twin["FrameEncoder"]), _decoded_frames))
 
-    if _module("aiohttp", unavailable) is not None:
-        reader = _module("aiohttp._websocket.reader_c", unavailable,
-                         "compiled reader not built or moved")
-        if reader is not None:
-            new_reader = _aiohttp_reader(reader.WebSocketReader, reader.WebSocketDataQueue)
-            impl = Impl("aiohttp reader_c.WebSocketReader.feed_data", "lib-c",
-                        _feeding(_aiohttp_feed_all, new_reader),
-                        _aiohttp_messages)
-            found.messages.append(impl)
-            found.large.append(impl)
-
-    if _module("websockets", unavailable) is not None:
-        protocol = _module("websockets.protocol", unavailable, "no sans-I/O Protocol (< 11.0)")
-        websockets_frames = _module("websockets.frames", unavailable)
-        if protocol is not None and websockets_frames is not None:
-            new_protocol = _websockets_protocol(protocol)
-            label = "websockets Protocol.receive_data + events_received"
-            impl = Impl(f"{label} + .decode()", "lib-py",
-                        _feeding(functools.partial(_websockets_messages_all,
-                                                   websockets_frames.Opcode.TEXT),
-                                 new_protocol),
-                        _messages_of_data)
-            found.messages.append(impl)
-            found.large.append(impl)
-            found.frames.append(Impl(label, "lib-py",
-                                     _feeding(_websockets_frames_all, new_protocol),
-                                     _websockets_frames))
-            found.encode.append(Impl("websockets Frame(TEXT, data.encode()).serialize",
-                                     "lib-py", _websockets_encoder, _decoded_frames))
-
-    wsproto = _module("wsproto", unavailable)
-    if wsproto is not None:
-        frame_protocol = _module("wsproto.frame_protocol", unavailable)
-        if frame_protocol is not None:
-            new_protocol = _wsproto_protocol(frame_protocol)
-            label = "wsproto FrameProtocol.receive_bytes + received_frames"
-            impl = Impl(label, "lib-py",
-                        _feeding(_wsproto_messages_all, new_protocol),
-                        _messages_of_data)
-            found.messages.append(impl)
-            found.large.append(impl)
-            found.frames.append(Impl(label, "lib-py",
-                                     _feeding(_wsproto_frames_all, new_protocol),
-                                     _wsproto_frames))
-            found.encode.append(Impl("wsproto FrameProtocol.send_data", "lib-py",
-                                     _wsproto_encoder(frame_protocol.FrameProtocol),
-                                     _decoded_frames))
+    rows = {"messages": found.messages, "frames": found.frames, "large": found.large,
+            "encode": found.encode}
+    for peer in peers("frames"):
+        if _module(peer.library, unavailable) is None:
+            continue
+        needed = [_module(name, unavailable, what or None) for name, what in peer.needs]
+        if any(module is None for module in needed):
+            continue
+        hit = find_object(peer.paths)
+        if hit is None:
+            _note(unavailable, (peer.label, f"none of {', '.join(peer.paths)} imports"))
+            continue
+        hook = hit[0]
+        if peer.call == "encode":
+            impl = Impl(peer.label, peer.kind, _encoder(hook), _decoded_frames)
+        else:
+            run, factory, read = hook(LIMIT)
+            impl = Impl(peer.label, peer.kind, _feeding(run, factory),
+                        functools.partial(_READERS[peer.call], read))
+        for row in peer.rows:
+            rows[row].append(impl)
 
     if c.get("mask") is not None and c.get("validate_utf8") is not None:
         found.large.append(Impl("kernels only: mask (+ validate_utf8 for text)", "ref",

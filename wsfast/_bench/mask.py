@@ -4,21 +4,30 @@ Two row groups, every size:
 
 ``mask``
     new ``bytes`` (or ``bytearray``) from a ``bytes`` payload: wsfast ``mask``,
-    websockets ``apply_mask`` (C ``speedups`` and pure ``utils``), tornado
-    ``websocket_mask`` (C ``speedups`` and pure ``util``), wsaccel and wsproto
-    ``XorMaskerSimple.process`` (a masker built once and reused: the key phase
-    it carries does not change the work), and two copies for reference.
+    the integrations' peers of this row group, and two copies for reference.
 ``mask_inplace``
-    XOR into a preallocated ``bytearray``: wsfast ``mask_inplace``, aiohttp's
-    compiled and pure in-place maskers, and two ``memcpy`` equivalents of the same
-    size for reference.
+    XOR into a preallocated ``bytearray``: wsfast ``mask_inplace``, the
+    integrations' peers of this row group, and two ``memcpy`` equivalents of
+    the same size for reference.
 
-Libraries are found by what the installed version really exposes (module
-layouts moved between releases); one that is missing is reported in one line
-and left out.  Every implementation's output is checked against wsfast's pure
-twin before it is timed, so a wrongly discovered function cannot report a
-meaningless time.  :func:`discover` is shared with the pytest-benchmark suite in
-``bench/``.
+The peers are the integrations' ``BENCH_PEERS["mask"]`` (see
+``wsfast._bench``): each names its row group, candidate dotted paths (module
+layouts move between releases: the first that imports is used) and how the
+masker found is called:
+
+``"data, key"`` / ``"key, data"``
+    a function returning the masked payload, arguments in that order;
+``"key, buf"``
+    a function masking a ``bytearray`` in place;
+``"masker"``
+    a class: ``cls(key).process(data)``, the masker built once and reused (the
+    key phase it carries does not change the work).
+
+A row's label is the library's name, then the path found without it.  A library
+that is missing is reported in one line and left out.  Every implementation's
+output is checked against wsfast's pure twin before it is timed, so a wrongly
+discovered function cannot report a meaningless time.  :func:`discover` is
+shared with the pytest-benchmark suite in ``bench/``.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from . import Case, Context, Group
+from . import Case, Context, Group, find_object, peer_libraries, peers
 
 __all__ = ["KEY", "TITLE", "Discovery", "Impl", "Prepared", "discover", "groups", "payload"]
 
@@ -62,7 +71,7 @@ class Prepared(NamedTuple):
 
 @dataclass(frozen=True)
 class Impl:
-    """One masking implementation: a short ``id`` (``"websockets-c"``), the label
+    """One masking implementation: a short ``id`` (``"wsfast-c"``), the label
     of the report, its kind (see ``wsfast._bench.KINDS``), and how to prepare a
     call on a given payload and key."""
 
@@ -98,20 +107,6 @@ class Discovery:
     mask: list[Impl]
     inplace: list[Impl]
     unavailable: list[tuple[str, str]]
-
-
-def _find(candidates: tuple[str, ...]) -> tuple[Any, str] | None:
-    """The first ``module.attribute`` of ``candidates`` that imports, and its path."""
-    for path in candidates:
-        module_name, _, attr = path.rpartition(".")
-        try:
-            module = importlib.import_module(module_name)
-        except Exception:  # missing, or broken in this environment: try the next
-            continue
-        value = getattr(module, attr, None)
-        if value is not None:
-            return value, path
-    return None
 
 
 def _installed(name: str) -> str | None:
@@ -190,37 +185,8 @@ def _slice_assign(data: bytes, key: bytes) -> Prepared:
     return Prepared(buf.__setitem__, (slice(None), bytearray(data)), buf)
 
 
-#: Where each library keeps its maskers, newest layout first.  Per entry: id,
-#: kind, row group, how it is called, candidate ``module.attribute`` paths.
-#: aiohttp >= 3.11 has an ``aiohttp._websocket`` package; 3.9-3.10 had a compiled
-#: ``aiohttp._websocket`` module and the pure masker in ``aiohttp.http_websocket``.
-_LIBRARIES: dict[str, list[tuple[str, str, str, str, tuple[str, ...]]]] = {
-    "websockets": [
-        ("websockets-c", "lib-c", "mask", "data, key", ("websockets.speedups.apply_mask",)),
-        ("websockets-py", "lib-py", "mask", "data, key", ("websockets.utils.apply_mask",)),
-    ],
-    "aiohttp": [
-        ("aiohttp-c", "lib-c", "mask_inplace", "key, buf",
-         ("aiohttp._websocket.mask._websocket_mask_cython",
-          "aiohttp._websocket._websocket_mask_cython")),
-        ("aiohttp-py", "lib-py", "mask_inplace", "key, buf",
-         ("aiohttp._websocket.helpers._websocket_mask_python",
-          "aiohttp.http_websocket._websocket_mask_python")),
-    ],
-    "tornado": [
-        ("tornado-c", "lib-c", "mask", "key, data", ("tornado.speedups.websocket_mask",)),
-        ("tornado-py", "lib-py", "mask", "key, data", ("tornado.util._websocket_mask_python",)),
-    ],
-    "wsaccel": [
-        ("wsaccel-c", "lib-c", "mask", "masker", ("wsaccel.xormask.XorMaskerSimple",)),
-    ],
-    "wsproto": [
-        ("wsproto-py", "lib-py", "mask", "masker", ("wsproto.frame_protocol.XorMaskerSimple",)),
-    ],
-}
-
 #: The libraries (top-level modules) compared here, for the report's list of peers.
-PEERS = tuple(_LIBRARIES)
+PEERS = peer_libraries("mask")
 
 _CALLS: dict[str, Callable[[Any], Callable[[bytes, bytes], Prepared]]] = {
     "data, key": _new_bytes,
@@ -248,23 +214,28 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
     found.inplace.append(Impl("wsfast-py", "wsfast mask_inplace, pure", "wsfast-py",
                               _in_place(py["mask_inplace"])))
 
-    for library, entries in _LIBRARIES.items():
+    by_library: dict[str, list[Any]] = {}
+    for peer in peers("mask"):
+        by_library.setdefault(peer.library, []).append(peer)
+    for library, entries in by_library.items():
         reason = _installed(library)
         if reason is not None:
             found.unavailable.append((library, reason))
             continue
-        for impl_id, kind, group, call, candidates in entries:
-            hit = _find(candidates)
+        for peer in entries:
+            hit = find_object(peer.paths)
             if hit is None:
-                what = "compiled masker" if kind == "lib-c" else "pure masker"
+                what = "compiled masker" if peer.kind == "lib-c" else "pure masker"
                 found.unavailable.append(
-                    (f"{library} {what}", f"none of {', '.join(candidates)} imports"))
+                    (f"{library} {what}", f"none of {', '.join(peer.paths)} imports"))
                 continue
             func, path = hit
             label = path.partition(".")[2]  # without the library name
-            if call == "masker":
+            if peer.call == "masker":
                 label += ".process"
-            rows[group].append(Impl(impl_id, f"{library} {label}", kind, _CALLS[call](func)))
+            for group in peer.rows:
+                rows[group].append(Impl(peer.id, f"{library} {label}", peer.kind,
+                                        _CALLS[peer.call](func)))
 
     found.mask.append(Impl("copy-bytearray", "copy: bytes(bytearray(data))", "ref", _two_copies))
     found.mask.append(Impl("copy-once", "copy: bytes(memoryview(data)), 1 memcpy", "ref",

@@ -14,10 +14,10 @@ Row groups, per kind and size:
     one-shot validation of a ``bytes`` text: wsfast ``validate_utf8`` (compiled,
     at the SIMD level in use; pure), ``bytes.decode("utf-8")`` (what Python code
     does to validate, building a ``str`` on the way), the ``codecs``
-    incremental UTF-8 decoder with ``final=True`` (what wsproto uses), and the
-    ``Utf8Validator.validate`` of wsaccel and of autobahn (a validator built
-    once and reused: a text that ends on a code point leaves it ready for the
-    next call).  From 4 KiB on, extra rows (kind ``wsfast-kernel``, shown with
+    incremental UTF-8 decoder with ``final=True`` (what some stacks use), and
+    the validators of the integrations' peers (a validator built once and
+    reused: a text that ends on a code point leaves it ready for the next
+    call).  From 4 KiB on, extra rows (kind ``wsfast-kernel``, shown with
     ``--kernels``) time the compiled twin at every other SIMD level this CPU
     supports, named by the kernel each level runs, through its test hook
     ``_validate_utf8_at`` (which adds a level-name lookup, about 0.1 us).
@@ -25,13 +25,19 @@ Row groups, per kind and size:
     the same text as 1 KiB ``bytes`` fragments, the way a message arrives:
     ``reset()``, one call per fragment, then the end-of-message check.  wsfast
     ``Utf8Validator.feed`` (compiled; pure), the ``codecs`` incremental decoder,
-    and the wsaccel and autobahn validators.  Compare with the one-shot group
+    and the integrations' peers.  Compare with the one-shot group
     of the same kind and size for the cost of fragmenting (the Python call per
     fragment is included, as an application pays it).
 ``feed <kind>, 4 KiB fragments`` (texts of 16 KiB and more: the largest size)
     the same with 4 KiB fragments, plus a reference row (kind ``ref``): the
     compiled twin's one-shot ``validate_utf8`` of the whole text, timed in the
     same group so the cost of fragmenting is a ratio of one run.
+
+The peers are the integrations' ``BENCH_PEERS["utf8"]`` (see ``wsfast._bench``),
+call ``"validator"``: the path names a validator class; ``cls().validate(data)``
+returns (valid, ends on a code point, index, total index).  The row's id is the
+entry's id with ``-c`` or ``-py`` by its kind (``py_modules`` decide it when the
+stack picks its class at import).
 
 Every implementation is run once on the text and must call it valid before it
 is timed.  :func:`discover` and :func:`text` are shared with the
@@ -46,7 +52,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from . import Case, Context, Group
+from . import Case, Context, Group, peer_libraries, peers
 
 __all__ = [
     "FRAGMENT",
@@ -67,7 +73,7 @@ __all__ = [
 TITLE = "UTF-8 validation (RFC 3629)"
 
 #: The libraries (top-level modules) compared here, for the report's list of peers.
-PEERS = ("wsaccel", "autobahn")
+PEERS = peer_libraries("utf8")
 
 #: Text sizes of a full run and of ``--quick``.
 SIZES = (64, 4096, 1 << 20)
@@ -120,7 +126,7 @@ class Prepared(NamedTuple):
 
 @dataclass(frozen=True)
 class Impl:
-    """One implementation: a short ``id`` (``"wsaccel-c"``), the report label, its
+    """One implementation: a short ``id`` (``"wsfast-c"``), the report label, its
     kind (see ``wsfast._bench.KINDS``), and how to prepare a call on a text (one
     ``bytes`` for one-shot rows, a list of fragments for ``feed`` rows)."""
 
@@ -159,7 +165,7 @@ def _no_error(result: Any) -> bool:
 
 
 def _tuple_valid(result: Any) -> bool:
-    """wsaccel / autobahn: (valid, ends on a code point, index, total index)."""
+    """A peer's validator: (valid, ends on a code point, index, total index)."""
     return bool(result[0]) and bool(result[1])
 
 
@@ -186,7 +192,7 @@ def _codecs_final(data: bytes) -> Prepared:
 
 
 def _reused_validator(cls: Callable[[], Any]) -> Callable[[Any], Prepared]:
-    """prepare() for a wsaccel/autobahn-style validator, built once: validate(data)."""
+    """prepare() for a peer's validator, built once: validate(data)."""
 
     def prepare(data: bytes) -> Prepared:
         return Prepared(cls().validate, (data,), _tuple_valid)
@@ -258,25 +264,26 @@ def _one_shot(func: Callable[[bytes], Any]) -> Callable[[Any], Prepared]:
     return prepare
 
 
-def _find_validator(library: str) -> tuple[type, str, str] | str:
-    """(class, label, kind) of ``library``'s Utf8Validator, or why it is missing."""
-    module_name = {"wsaccel": "wsaccel.utf8validator",
-                   "autobahn": "autobahn.websocket.utf8validator"}[library]
+def _find_validator(peer: Any) -> tuple[type, str, str] | str:
+    """(class, label, kind) of a peer's validator class, or why it is missing."""
+    library = peer.library
+    module_name, _, attr = peer.paths[0].rpartition(".")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         if exc.name is not None and (exc.name == library or library.startswith(exc.name)):
             return "not installed"
         return f"import failed ({exc})"
-    cls = getattr(module, "Utf8Validator", None)
+    cls = getattr(module, attr, None)
     if cls is None:
-        return f"{module_name} has no Utf8Validator"
-    # autobahn picks its fastest validator at import: its NVX (C, SIMD), then
-    # wsaccel's, then pure Python.  Say which one it is.
+        return f"{module_name} has no {attr}"
+    # A stack may pick its fastest class at import: say which one it is.
     impl_module = getattr(cls, "__module__", "") or ""
-    compiled = not impl_module.startswith("autobahn.websocket") or library == "wsaccel"
+    kind = peer.kind
+    if peer.py_modules:
+        kind = "lib-py" if impl_module.startswith(peer.py_modules) else "lib-c"
     where = f"{impl_module}.{cls.__name__}"
-    return cls, where, "lib-c" if compiled else "lib-py"
+    return cls, where, kind
 
 
 def _kernel(level: str) -> str:
@@ -338,16 +345,17 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
     found.feed.append(Impl("codecs-incremental", "codecs incremental decoder, decode(piece)",
                            "lib-c", _feed_codecs))
 
-    for library in ("wsaccel", "autobahn"):
-        hit = _find_validator(library)
+    for peer in peers("utf8"):
+        library = peer.library
+        hit = _find_validator(peer)
         if isinstance(hit, str):
             found.unavailable.append((library, hit))
             continue
         cls, where, kind = hit
         suffix = "-c" if kind == "lib-c" else "-py"
-        found.validate.append(Impl(library + suffix, f"{library} {where}.validate", kind,
+        found.validate.append(Impl(peer.id + suffix, f"{library} {where}.validate", kind,
                                    _reused_validator(cls)))
-        found.feed.append(Impl(library + suffix, f"{library} {where}.validate", kind,
+        found.feed.append(Impl(peer.id + suffix, f"{library} {where}.validate", kind,
                                _feed_validator(cls)))
     return found
 

@@ -10,9 +10,15 @@ knows about that stack and exposes:
 ``targets()``     imports the stack; every ``(owner, attribute name, replacement)`` to install
 ``describe()``    one line: what is now accelerated
 
-and, optionally, ``workloads()``: ``(name, setup)`` pairs that ``bench/stacks.py``
-times with the stack patched and not, each driving the objects ``targets()``
-replaces (``setup()`` returns the callable to time).
+and, optionally:
+
+``workloads()``    ``(name, setup)`` pairs that ``bench/stacks.py`` times with the
+                   stack patched and not, each driving the objects ``targets()``
+                   replaces (``setup()`` returns the callable to time);
+``BENCH_PEERS``    data only: per topic of ``python -m wsfast bench``, the
+                   :class:`BenchPeer` entries of this stack's own implementations
+                   that wsfast is timed against (read through :func:`bench_peers`,
+                   so ``wsfast._bench`` names no stack).
 
 ``targets()`` may raise ``Declined(reason)`` when patching would not help here
 (e.g. only wsfast's pure-Python twin is available and the stack's own code is
@@ -37,7 +43,7 @@ import re
 import threading
 import warnings
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["STACKS", "Declined", "patch", "unpatch", "patched"]
 
@@ -56,6 +62,57 @@ STACKS: tuple[str, ...] = tuple(_MODULES)
 
 #: Stands for "the owner had no attribute of that name in its own __dict__".
 _ABSENT: Any = object()
+
+
+class BenchPeer(NamedTuple):
+    """One implementation of a stack that ``python -m wsfast bench`` times wsfast
+    against: an entry of an integration's ``BENCH_PEERS[topic]``.
+
+    Data only, so declaring it imports nothing: the benchmark topic imports
+    ``paths`` when it runs.  What ``rows``, ``call`` and the object found at
+    ``paths`` mean is the topic's vocabulary (its module docstring says).
+    """
+
+    #: The top-level module the stack is imported by (the report's list of
+    #: peers, and the first word of a row's label).
+    library: str
+    #: A short id, unique within the topic (``bench/`` uses it as a test id).
+    id: str
+    #: ``"lib-c"`` (compiled code) or ``"lib-py"`` (pure Python).
+    kind: str
+    #: The topic's row groups this entry appears in.
+    rows: tuple[str, ...]
+    #: How the topic calls the object found (one of the topic's conventions).
+    call: str
+    #: Candidate ``module.attribute`` paths, newest layout first: the first
+    #: that imports is used.
+    paths: tuple[str, ...]
+    #: Place among the topic's peers, smallest first (the report's row order).
+    rank: int
+    #: The row's label; empty: the topic derives it from the path found.
+    label: str = ""
+    #: Modules that must import first, each with what its absence means
+    #: (empty: the import error itself).
+    needs: tuple[tuple[str, str], ...] = ()
+    #: Modules whose code is pure Python, for an object the stack picks at
+    #: import: found under one of them the row is ``lib-py``, else ``lib-c``.
+    py_modules: tuple[str, ...] = ()
+
+
+#: The kinds a :class:`BenchPeer` may have.
+BENCH_KINDS = ("lib-c", "lib-py")
+
+
+def bench_peers(topic: str) -> list[BenchPeer]:
+    """Every integration's :class:`BenchPeer` entries for benchmark ``topic``,
+    by ``rank`` (then in registry order).  Imports the integration modules,
+    never the stacks."""
+    found: list[BenchPeer] = []
+    for name in dict.fromkeys(_MODULES):
+        module = _integration(name)
+        if module is not None:
+            found.extend(getattr(module, "BENCH_PEERS", {}).get(topic, ()))
+    return sorted(found, key=lambda peer: peer.rank)
 
 
 class Declined(Exception):

@@ -95,6 +95,8 @@ from typing import Any
 import wsfast
 from wsfast.errors import WebSocketError
 
+from . import BenchPeer
+
 __all__ = [
     "STACK",
     "DISTRIBUTION",
@@ -834,3 +836,148 @@ async def _read_all(pieces: list[bytes], count: int) -> int:
         got += 1
     await producer
     return got
+
+
+# -- benchmark peers ---------------------------------------------------------------
+#
+# What ``python -m wsfast bench`` times wsfast against in aiohttp (see
+# ``wsfast.integrations.BenchPeer``; each topic's docstring says what its
+# conventions mean).  The hooks below import aiohttp only when called.
+#
+# mask: the in-place maskers ``(key, buf)``.  aiohttp >= 3.11 has an
+# ``aiohttp._websocket`` package; 3.9-3.10 had a compiled ``aiohttp._websocket``
+# module and the pure masker in ``aiohttp.http_websocket``.
+# frames: the compiled ``WebSocketReader.feed_data``; messages land in its
+# ``WebSocketDataQueue``, drained after every feed, and the queue limit is
+# raised so the reader never pauses (its best case).  aiohttp has no
+# frame-level API and no encoder of its own to compare.
+# deflate: the reader's path (``ZLibDecompressor.decompress_sync(payload +
+# tail, max_msg_size + 1)``) and the writer's (``ZLibCompressor`` at level 1,
+# always, ``compress_sync`` + sync flush, tail removed).
+
+BENCH_PEERS: dict[str, tuple[BenchPeer, ...]] = {
+    "mask": (
+        BenchPeer("aiohttp", "aiohttp-c", "lib-c", ("mask_inplace",), "key, buf",
+                  ("aiohttp._websocket.mask._websocket_mask_cython",
+                   "aiohttp._websocket._websocket_mask_cython"), rank=20),
+        BenchPeer("aiohttp", "aiohttp-py", "lib-py", ("mask_inplace",), "key, buf",
+                  ("aiohttp._websocket.helpers._websocket_mask_python",
+                   "aiohttp.http_websocket._websocket_mask_python"), rank=21),
+    ),
+    "frames": (
+        BenchPeer("aiohttp", "aiohttp-c", "lib-c", ("messages", "large"), "decode->typed",
+                  (f"{__name__}._bench_reader",), rank=10,
+                  label="aiohttp reader_c.WebSocketReader.feed_data",
+                  needs=(("aiohttp._websocket.reader_c", "compiled reader not built or moved"),)),
+    ),
+    "deflate": (
+        BenchPeer("aiohttp", "aiohttp", "lib-py", ("inflate",), "inflate",
+                  (f"{__name__}._bench_inflate",), rank=20,
+                  label="aiohttp reader (decompress_sync, max+1)"),
+        BenchPeer("aiohttp", "aiohttp", "lib-py", ("deflate level 1",), "deflate",
+                  (f"{__name__}._bench_deflate",), rank=20, label="aiohttp writer (level 1)"),
+    ),
+}
+
+_BENCH_TAIL = b"\x00\x00\xff\xff"
+
+
+class _BenchTransport:
+    """What aiohttp's queue calls on its protocol when it fills up (never here)."""
+
+    _reading_paused = False
+
+    def pause_reading(self) -> None:
+        self._reading_paused = True
+
+    def resume_reading(self) -> None:
+        self._reading_paused = False
+
+
+def _bench_feed_all(new_reader: Callable[[], tuple[Any, Any]], chunks: list[bytes]) -> list[Any]:
+    """A fresh reader fed every chunk; its queue drained after each."""
+    reader, queue = new_reader()
+    feed = reader.feed_data
+    buffer = queue._buffer
+    out: list[Any] = []
+    for chunk in chunks:
+        feed(chunk)
+        out += buffer
+        buffer.clear()
+    if queue.exception() is not None:
+        raise queue.exception()
+    return out
+
+
+def _bench_typed(result: list[Any]) -> list[tuple[int, Any]]:
+    return [(message.type, message.data) for message, _size in result]
+
+
+def _bench_reader(limit: int) -> tuple[Callable[..., list[Any]], Any,
+                                       Callable[[list[Any]], list[tuple[int, Any]]]]:
+    """frames topic, ``decode->typed``: (run, factory, read).  The factory makes
+    a (reader, queue): no compression, text decoded, and a queue limit so high
+    that the reader never pauses."""
+    reader_c = importlib.import_module("aiohttp._websocket.reader_c")
+    reader_cls, queue_cls = reader_c.WebSocketReader, reader_c.WebSocketDataQueue
+
+    def new_reader() -> tuple[Any, Any]:
+        queue = queue_cls(_BenchTransport(), 1 << 30, loop=None)
+        try:
+            reader = reader_cls(queue, limit, False, True)  # compress, decode_text
+        except TypeError:  # aiohttp < 3.12: no decode_text argument
+            reader = reader_cls(queue, limit, False)
+        return reader, queue
+
+    new_reader()  # fail at discovery, not while timing
+    return _bench_feed_all, new_reader, _bench_typed
+
+
+def _bench_inflate(work: Any) -> Callable[[], bytes]:
+    """deflate topic, ``inflate``: the next payload of ``work.compressed``, inflated."""
+    import itertools
+
+    from aiohttp.compression_utils import (  # type: ignore[import-not-found,unused-ignore]
+        ZLibDecompressor,
+    )
+
+    decompress = ZLibDecompressor(suppress_deflate_header=True).decompress_sync
+    payloads = itertools.cycle(work.compressed)
+    limit = work.limit + 1
+
+    def step() -> bytes:
+        # What aiohttp's reader does with a whole compressed message.
+        out: bytes = decompress(next(payloads) + _BENCH_TAIL, limit)
+        if len(out) > work.limit:
+            raise AssertionError("too big")
+        return out
+
+    return step
+
+
+def _bench_deflate(level: int) -> Callable[[Any], Callable[[], bytes]]:
+    """deflate topic, ``deflate``: what aiohttp's writer does for a compressed
+    frame; it has level 1 only."""
+    if level != 1:
+        raise ValueError(f"aiohttp's writer compresses at level 1, not {level}")
+
+    def prepare(work: Any) -> Callable[[], bytes]:
+        import itertools
+
+        from aiohttp.compression_utils import (  # type: ignore[import-not-found,unused-ignore]
+            ZLibBackend,
+            ZLibCompressor,
+        )
+
+        c = ZLibCompressor(level=ZLibBackend.Z_BEST_SPEED, wbits=-15)
+        messages = itertools.cycle(work.messages)
+        sync = ZLibBackend.Z_SYNC_FLUSH
+
+        def step() -> bytes:
+            frame: bytes = (c.compress_sync(next(messages)) + c.flush(sync)).removesuffix(
+                _BENCH_TAIL)
+            return frame
+
+        return step
+
+    return prepare

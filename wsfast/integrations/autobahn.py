@@ -63,6 +63,8 @@ from typing import Any
 
 import wsfast
 
+from . import BenchPeer
+
 __all__ = ["STACK", "DISTRIBUTION", "SUPPORTED", "targets", "describe"]
 
 STACK = "autobahn"
@@ -260,3 +262,20 @@ def describe() -> str:
         f"(Twisted and asyncio; daphne, Django Channels) on wsfast "
         f"({wsfast.IMPLEMENTATION} twin), instead of {replaced}"
     )
+
+
+# -- benchmark peers ---------------------------------------------------------------
+#
+# What ``python -m wsfast bench`` times wsfast against in autobahn (see
+# ``wsfast.integrations.BenchPeer``): its ``Utf8Validator.validate``, built
+# once and reused.  autobahn picks its fastest validator at import: its NVX (C,
+# SIMD), then wsaccel's, then pure Python (a class of ``autobahn.websocket``);
+# the row says which one it is.
+
+BENCH_PEERS: dict[str, tuple[BenchPeer, ...]] = {
+    "utf8": (
+        BenchPeer("autobahn", "autobahn", "lib-c", ("validate", "feed"), "validator",
+                  ("autobahn.websocket.utf8validator.Utf8Validator",), rank=20,
+                  py_modules=("autobahn.websocket",)),
+    ),
+}

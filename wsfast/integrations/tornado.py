@@ -70,6 +70,8 @@ from typing import Any
 import wsfast
 from wsfast.errors import WebSocketError
 
+from . import BenchPeer
+
 __all__ = ["STACK", "DISTRIBUTION", "SUPPORTED", "targets", "describe", "workloads"]
 
 STACK = "tornado"
@@ -461,3 +463,19 @@ async def _receive_all(stream: bytes, count: int) -> int:
     await task
     protocol.stream.close()
     return handler.received
+
+
+# -- benchmark peers ---------------------------------------------------------------
+#
+# What ``python -m wsfast bench`` times wsfast against in tornado (see
+# ``wsfast.integrations.BenchPeer``): its maskers ``websocket_mask(key, data)``,
+# the C one of ``tornado.speedups`` and the pure fallback.
+
+BENCH_PEERS: dict[str, tuple[BenchPeer, ...]] = {
+    "mask": (
+        BenchPeer("tornado", "tornado-c", "lib-c", ("mask",), "key, data",
+                  ("tornado.speedups.websocket_mask",), rank=30),
+        BenchPeer("tornado", "tornado-py", "lib-py", ("mask",), "key, data",
+                  ("tornado.util._websocket_mask_python",), rank=31),
+    ),
+}

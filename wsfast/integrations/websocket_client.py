@@ -44,6 +44,8 @@ from typing import Any
 
 import wsfast
 
+from . import BenchPeer
+
 __all__ = ["STACK", "DISTRIBUTION", "SUPPORTED", "targets", "describe"]
 
 STACK = "websocket-client"
@@ -132,3 +134,23 @@ def describe() -> str:
         f"({wsfast.IMPLEMENTATION} twin); a text message that ends inside a code point "
         f"is now invalid (RFC 6455 section 8.1)"
     )
+
+
+# -- benchmark peers ---------------------------------------------------------------
+#
+# What ``python -m wsfast bench`` times wsfast against here (see
+# ``wsfast.integrations.BenchPeer``): wsaccel, websocket-client's optional C
+# accelerator, which this patch replaces when it is installed.  Its masker
+# ``XorMaskerSimple(key).process(data)`` (built once and reused: the key phase
+# it carries does not change the work) and its ``Utf8Validator.validate``.
+
+BENCH_PEERS: dict[str, tuple[BenchPeer, ...]] = {
+    "mask": (
+        BenchPeer("wsaccel", "wsaccel-c", "lib-c", ("mask",), "masker",
+                  ("wsaccel.xormask.XorMaskerSimple",), rank=40),
+    ),
+    "utf8": (
+        BenchPeer("wsaccel", "wsaccel", "lib-c", ("validate", "feed"), "validator",
+                  ("wsaccel.utf8validator.Utf8Validator",), rank=10),
+    ),
+}

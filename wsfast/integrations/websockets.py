@@ -68,6 +68,8 @@ from typing import Any
 import wsfast
 from wsfast.errors import WebSocketError
 
+from . import BenchPeer
+
 __all__ = ["STACK", "DISTRIBUTION", "SUPPORTED", "targets", "describe"]
 
 STACK = "websockets"
@@ -536,3 +538,156 @@ def workloads() -> list[tuple[str, Callable[[], Callable[[], object]]]]:
         ("send 10k x 16 B text as a client", send(10_000, b"x" * 16)),
         ("send 10k x 125 B text as a client", send(10_000, b"y" * 125)),
     ]
+
+
+# -- benchmark peers ---------------------------------------------------------------
+#
+# What ``python -m wsfast bench`` times wsfast against in websockets (see
+# ``wsfast.integrations.BenchPeer``; each topic's docstring says what its
+# conventions mean).  The hooks below import websockets only when called.
+#
+# mask: ``apply_mask(data, key)``, the C one of ``speedups`` and the pure one.
+# frames: the sans-I/O ``Protocol`` every websockets connection runs (server
+# side), fed the chunks: ``receive_data`` + ``events_received``, its events
+# being frames; for messages a TEXT frame's data is decoded to ``str`` too (its
+# Assembler's ``data.decode()`` for a single-frame message; the connections'
+# queues and futures come on top).  Encoding: ``Frame(TEXT,
+# data.encode()).serialize(mask=...)``, what ``Protocol.send_text`` calls (it
+# draws each client key from the OS).
+# deflate: ``PerMessageDeflate.decode`` of one frame with ``max_size`` set, and
+# ``.encode`` (its default level is zlib's, 6).
+
+_BENCH_NEEDS = (("websockets.protocol", "no sans-I/O Protocol (< 11.0)"),
+                ("websockets.frames", ""))
+
+BENCH_PEERS: dict[str, tuple[BenchPeer, ...]] = {
+    "mask": (
+        BenchPeer("websockets", "websockets-c", "lib-c", ("mask",), "data, key",
+                  ("websockets.speedups.apply_mask",), rank=10),
+        BenchPeer("websockets", "websockets-py", "lib-py", ("mask",), "data, key",
+                  ("websockets.utils.apply_mask",), rank=11),
+    ),
+    "frames": (
+        BenchPeer("websockets", "websockets", "lib-py", ("messages", "large"), "decode->data",
+                  (f"{__name__}._bench_messages",), rank=20,
+                  label="websockets Protocol.receive_data + events_received + .decode()",
+                  needs=_BENCH_NEEDS),
+        BenchPeer("websockets", "websockets", "lib-py", ("frames",), "decode->pieces",
+                  (f"{__name__}._bench_frames",), rank=20,
+                  label="websockets Protocol.receive_data + events_received",
+                  needs=_BENCH_NEEDS),
+        BenchPeer("websockets", "websockets", "lib-py", ("encode",), "encode",
+                  (f"{__name__}._bench_encoder",), rank=20,
+                  label="websockets Frame(TEXT, data.encode()).serialize",
+                  needs=_BENCH_NEEDS),
+    ),
+    "deflate": (
+        BenchPeer("websockets", "websockets", "lib-py", ("inflate",), "inflate",
+                  (f"{__name__}._bench_inflate",), rank=10,
+                  label="websockets PerMessageDeflate.decode"),
+        BenchPeer("websockets", "websockets", "lib-py", ("deflate level 1", "deflate level 6"),
+                  "deflate", (f"{__name__}._bench_deflate",), rank=10,
+                  label="websockets PerMessageDeflate.encode (level {level})"),
+    ),
+}
+
+
+def _bench_protocol(limit: int) -> Callable[[], Any]:
+    """A factory of fresh server-side sans-I/O ``Protocol`` objects."""
+    import functools
+
+    from websockets.protocol import Protocol, Side
+
+    return functools.partial(Protocol, Side.SERVER, max_size=limit)
+
+
+def _bench_frames_all(new_protocol: Callable[[], Any], chunks: list[bytes]) -> list[Any]:
+    """A fresh server Protocol fed every chunk; its frame events."""
+    protocol = new_protocol()
+    receive, events = protocol.receive_data, protocol.events_received
+    out: list[Any] = []
+    for chunk in chunks:
+        receive(chunk)
+        out += events()
+    if protocol.parser_exc is not None:
+        raise protocol.parser_exc
+    return out
+
+
+def _bench_messages_all(text: Any, new_protocol: Callable[[], Any],
+                        chunks: list[bytes]) -> list[Any]:
+    """The frame events, ``text`` ones (opcode TEXT) decoded to ``str``."""
+    protocol = new_protocol()
+    receive, events = protocol.receive_data, protocol.events_received
+    out: list[Any] = []
+    append = out.append
+    for chunk in chunks:
+        receive(chunk)
+        for frame in events():
+            append(frame.data.decode() if frame.opcode is text else frame.data)
+    if protocol.parser_exc is not None:
+        raise protocol.parser_exc
+    return out
+
+
+def _bench_messages(limit: int) -> tuple[Callable[..., list[Any]], Any,
+                                         Callable[[list[Any]], list[Any]]]:
+    """frames topic, ``decode->data``: (run, factory, read)."""
+    import functools
+
+    from websockets.frames import Opcode
+
+    return (functools.partial(_bench_messages_all, Opcode.TEXT), _bench_protocol(limit), list)
+
+
+def _bench_frame_pieces(result: list[Any]) -> list[tuple[int, Any, bool]]:
+    return [(int(f.opcode), f.data, f.fin) for f in result]
+
+
+def _bench_frames(limit: int) -> tuple[Callable[..., list[Any]], Any,
+                                       Callable[[list[Any]], list[tuple[int, Any, bool]]]]:
+    """frames topic, ``decode->pieces``: (run, factory, read)."""
+    return _bench_frames_all, _bench_protocol(limit), _bench_frame_pieces
+
+
+def _bench_encoder(masked: bool) -> Callable[[str], bytes]:
+    """frames topic, ``encode``: one TEXT frame per ``str``, masked for a client."""
+    from websockets.frames import Frame, Opcode
+
+    frame_cls, text = Frame, Opcode.TEXT
+
+    def send_text(data: str) -> bytes:
+        frame: bytes = frame_cls(text, data.encode()).serialize(mask=masked)
+        return frame
+
+    return send_text
+
+
+def _bench_inflate(work: Any) -> Callable[[], bytes]:
+    """deflate topic, ``inflate``: the next payload of ``work.compressed``, inflated."""
+    import itertools
+
+    from websockets.extensions.permessage_deflate import PerMessageDeflate
+    from websockets.frames import Frame, Opcode
+
+    ext = PerMessageDeflate(False, False, 15, 15)
+    frames = itertools.cycle([Frame(Opcode.TEXT, p, fin=True, rsv1=True) for p in work.compressed])
+    limit = work.limit
+    return lambda: bytes(ext.decode(next(frames), max_size=limit).data)
+
+
+def _bench_deflate(level: int) -> Callable[[Any], Callable[[], bytes]]:
+    """deflate topic, ``deflate``: the next message of ``work.messages``, compressed."""
+
+    def prepare(work: Any) -> Callable[[], bytes]:
+        import itertools
+
+        from websockets.extensions.permessage_deflate import PerMessageDeflate
+        from websockets.frames import Frame, Opcode
+
+        settings = {} if level == 6 else {"level": level}
+        ext = PerMessageDeflate(False, False, 15, 15, settings)
+        frames = itertools.cycle([Frame(Opcode.TEXT, m) for m in work.messages])
+        return lambda: bytes(ext.encode(next(frames)).data)
+
+    return prepare

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import wsfast
 
 from ..errors import WebSocketError
+from . import BenchPeer
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -561,3 +562,101 @@ def _build(base: type[Any], api: Any, legacy: bool) -> tuple[type[Any], type[Any
             return bytearray(encode_frame(opcode, payload, fin=fin))
 
     return FrameProtocol, XorMaskerSimple
+
+
+# -- benchmark peers ---------------------------------------------------------------
+#
+# What ``python -m wsfast bench`` times wsfast against in wsproto (see
+# ``wsfast.integrations.BenchPeer``; each topic's docstring says what its
+# conventions mean).  The hooks below import wsproto only when called.
+#
+# mask: ``XorMaskerSimple(key).process(data)`` (built once and reused).
+# frames: a server ``FrameProtocol`` fed the chunks (``receive_bytes`` +
+# ``received_frames``).  It decodes text itself; its frames carry decoded text,
+# a frame cut by a chunk boundary comes in pieces, and for messages those
+# pieces are joined, as a wsproto user must.  Encoding: ``FrameProtocol.send_data``
+# (it draws each client key from the OS).
+
+_BENCH_NEEDS = (("wsproto.frame_protocol", ""),)
+_BENCH_LABEL = "wsproto FrameProtocol.receive_bytes + received_frames"
+
+BENCH_PEERS: dict[str, tuple[BenchPeer, ...]] = {
+    "mask": (
+        BenchPeer("wsproto", "wsproto-py", "lib-py", ("mask",), "masker",
+                  ("wsproto.frame_protocol.XorMaskerSimple",), rank=50),
+    ),
+    "frames": (
+        BenchPeer("wsproto", "wsproto", "lib-py", ("messages", "large"), "decode->data",
+                  (f"{__name__}._bench_messages",), rank=30, label=_BENCH_LABEL,
+                  needs=_BENCH_NEEDS),
+        BenchPeer("wsproto", "wsproto", "lib-py", ("frames",), "decode->pieces",
+                  (f"{__name__}._bench_frames",), rank=30, label=_BENCH_LABEL,
+                  needs=_BENCH_NEEDS),
+        BenchPeer("wsproto", "wsproto", "lib-py", ("encode",), "encode",
+                  (f"{__name__}._bench_encoder",), rank=30,
+                  label="wsproto FrameProtocol.send_data", needs=_BENCH_NEEDS),
+    ),
+}
+
+
+def _bench_protocol() -> Any:
+    """A factory of fresh server-side ``FrameProtocol`` objects."""
+    import functools
+
+    from wsproto.frame_protocol import FrameProtocol
+
+    return functools.partial(FrameProtocol, client=False, extensions=[])
+
+
+def _bench_frames_all(new_protocol: Any, chunks: list[bytes]) -> list[Any]:
+    """A fresh server FrameProtocol fed every chunk; its frames."""
+    protocol = new_protocol()
+    receive, frames = protocol.receive_bytes, protocol.received_frames
+    out: list[Any] = []
+    for chunk in chunks:
+        receive(chunk)
+        out += frames()
+    return out
+
+
+def _bench_messages_all(new_protocol: Any, chunks: list[bytes]) -> list[Any]:
+    """Its frames, the pieces of a message joined (data only)."""
+    protocol = new_protocol()
+    receive, frames = protocol.receive_bytes, protocol.received_frames
+    out: list[Any] = []
+    append = out.append
+    parts: list[Any] = []
+    for chunk in chunks:
+        receive(chunk)
+        for frame in frames():
+            if not frame.message_finished:
+                parts.append(frame.payload)
+            elif parts:
+                parts.append(frame.payload)
+                append(parts[0][:0].join(parts))
+                parts = []
+            else:
+                append(frame.payload)
+    return out
+
+
+def _bench_messages(limit: int) -> tuple[Any, Any, Any]:
+    """frames topic, ``decode->data``: (run, factory, read); wsproto takes no limit."""
+    return _bench_messages_all, _bench_protocol(), list
+
+
+def _bench_frame_pieces(result: list[Any]) -> list[tuple[int, Any, bool]]:
+    return [(int(f.opcode), f.payload, f.frame_finished) for f in result]
+
+
+def _bench_frames(limit: int) -> tuple[Any, Any, Any]:
+    """frames topic, ``decode->pieces``: (run, factory, read); wsproto takes no limit."""
+    return _bench_frames_all, _bench_protocol(), _bench_frame_pieces
+
+
+def _bench_encoder(masked: bool) -> Any:
+    """frames topic, ``encode``: ``FrameProtocol.send_data`` of a client (masked)
+    or a server."""
+    from wsproto.frame_protocol import FrameProtocol
+
+    return FrameProtocol(client=masked, extensions=[]).send_data
