@@ -26,6 +26,7 @@ cdef extern from "Python.h":
     void *_wsf_str_data "PyUnicode_DATA"(object s) nogil
     object _wsf_cpython_decode "PyUnicode_DecodeUTF8"(const char *s, Py_ssize_t size,
                                                       const char *errors)
+    object _wsf_str_from_ordinal "PyUnicode_FromOrdinal"(int ordinal)
 
 # Below this size CPython's decoder is used: it hands out its cached
 # one-character strings.  From 2 bytes on the kernels are as fast for ASCII
@@ -38,9 +39,24 @@ cdef Py_ssize_t TEXT_KERNELS_FROM = 2
 cdef Py_ssize_t TEXT_NOGIL_FROM = _nogil_from(65536)
 
 
+cdef inline int _one_code_point(const uint8_t *p, Py_ssize_t n) noexcept:
+    """The code point of valid UTF-8 p[0:n] holding exactly one (n is 1 to 4)."""
+    if n == 1:
+        return p[0]
+    if n == 2:
+        return (p[0] & 0x1F) << 6 | (p[1] & 0x3F)
+    if n == 3:
+        return (p[0] & 0x0F) << 12 | (p[1] & 0x3F) << 6 | (p[2] & 0x3F)
+    return (p[0] & 0x07) << 18 | (p[1] & 0x3F) << 12 | (p[2] & 0x3F) << 6 | (p[3] & 0x3F)
+
+
 cdef inline object _str_of_shape(const uint8_t *p, Py_ssize_t n, wsf_utf8_shape shape,
                                  int level, bint pinned):
     """A new str of `shape` (from wsf_utf8_measure) filled from valid p[0:n]."""
+    if shape.length == 1:
+        # One code point: CPython's own one-character str, as bytes.decode
+        # gives (cached up to U+00FF; on 3.13 those carry their UTF-8 form).
+        return _wsf_str_from_ordinal(_one_code_point(p, n))
     cdef object s = _wsf_str_new(<Py_ssize_t>shape.length, shape.maxchar)
     if n >= TEXT_NOGIL_FROM and pinned:
         with nogil:
