@@ -12,6 +12,34 @@ def simd_levels() -> list[str]:
     return list(_mask_c._supported_levels())
 
 
+def level_names(twin: object) -> list[str | None]:
+    """Every kernel level of the compiled twin; [None] (the default) for the pure one."""
+    if twin.name != "c":  # type: ignore[attr-defined]
+        return [None]
+    levels = simd_levels()
+    assert levels, "compiled twin without SIMD levels"
+    return list(levels)
+
+
+class StackPatch:
+    """One stack patched through ``wsfast.patch()`` for (part of) a test and
+    unpatched after: the integration tests' shared way in and out."""
+
+    def __init__(self, stack: str) -> None:
+        self.stack = stack
+
+    def apply(self) -> str:
+        """``wsfast.patch(stack)``: its description (or why it declined)."""
+        import wsfast
+
+        return wsfast.patch(self.stack)[self.stack]
+
+    def restore(self) -> None:
+        import wsfast
+
+        wsfast.unpatch(self.stack)
+
+
 # ---------------------------------------------------------------------------
 # Frames and messages (API.md sections 4-6): feed harness, chunkings, and an
 # independent, non-streaming reference decoder written from the contract.

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import wsfast
+from helpers import StackPatch
 from wsfast.integrations import aiohttp as integration
 
 aiohttp = pytest.importorskip("aiohttp")
@@ -43,36 +44,12 @@ if reader_c is not None:
 # --- patching -----------------------------------------------------------------------
 
 
-class Patch:
-    """Installs and removes the integration's targets (through the registry
-    when it exists), restoring each owner's own ``__dict__`` entry."""
-
-    def __init__(self) -> None:
-        self.saved: list[tuple[Any, str, Any]] = []
-
-    def apply(self) -> None:
-        if hasattr(wsfast, "patch"):
-            wsfast.patch(integration.STACK)
-            return
-        for owner, name, replacement in integration.targets():
-            self.saved.append((owner, name, vars(owner)[name]))
-            setattr(owner, name, replacement)
-
-    def restore(self) -> None:
-        if hasattr(wsfast, "unpatch"):
-            wsfast.unpatch(integration.STACK)
-            return
-        for owner, name, original in reversed(self.saved):
-            setattr(owner, name, original)
-        self.saved.clear()
-
-
 @pytest.fixture
-def patch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Patch]:
+def patch(monkeypatch: pytest.MonkeyPatch) -> Iterator[StackPatch]:
     # aiohttp's compiled reader is replaced only when asked for (see
     # test_compiled_reader_is_kept_unless_asked); these tests drive both.
     monkeypatch.setattr(integration, "REPLACE_COMPILED_READER", True)
-    p = Patch()
+    p = StackPatch(integration.STACK)
     yield p
     p.restore()
 
@@ -81,7 +58,7 @@ def test_compiled_reader_is_kept_unless_asked(monkeypatch: pytest.MonkeyPatch) -
     import aiohttp.web_ws
     from aiohttp._websocket import reader
 
-    if not hasattr(wsfast, "patch") or wsfast.IMPLEMENTATION != "c":
+    if wsfast.IMPLEMENTATION != "c":
         pytest.skip("the compiled twin's patch() decides this")
     original = vars(reader)["WebSocketReader"]
     if original.__module__.endswith("reader_py"):
@@ -102,7 +79,7 @@ def test_compiled_reader_is_kept_unless_asked(monkeypatch: pytest.MonkeyPatch) -
     assert aiohttp.web_ws.WebSocketReader is original
 
 
-def test_targets_replace_every_binding_and_restore_by_identity(patch: Patch) -> None:
+def test_targets_replace_every_binding_and_restore_by_identity(patch: StackPatch) -> None:
     import aiohttp.client
     import aiohttp.http
     import aiohttp.http_websocket
@@ -113,9 +90,7 @@ def test_targets_replace_every_binding_and_restore_by_identity(patch: Patch) -> 
     original = vars(reader)["WebSocketReader"]
     assert all(vars(module)["WebSocketReader"] is original for module in bindings)
     if wsfast.IMPLEMENTATION != "c":
-        with pytest.warns(RuntimeWarning) if hasattr(wsfast, "patch") else pytest.raises(
-            Exception, match="pure-Python twin"
-        ):
+        with pytest.warns(RuntimeWarning, match="pure-Python twin"):
             patch.apply()
         assert vars(reader)["WebSocketReader"] is original
         return

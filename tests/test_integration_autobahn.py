@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import wsfast
+from helpers import StackPatch
 from wsfast.integrations import autobahn as integration
 
 pytest.importorskip("autobahn")
@@ -30,24 +31,17 @@ import autobahn.websocket.xormasker as ab_xormasker  # noqa: E402
 # --- applying the patch ---------------------------------------------------------------
 
 
-def _apply() -> list[tuple[Any, str, Any]]:
-    """Patch autobahn: through wsfast.patch() when it exists, else by hand."""
-    if hasattr(wsfast, "patch"):
-        result = wsfast.patch(integration.STACK)
-        assert not result[integration.STACK].startswith("not accelerated"), result
-        return []
-    saved = []
-    for owner, name, replacement in integration.targets():
-        saved.append((owner, name, vars(owner)[name]))
-        setattr(owner, name, replacement)
-    return saved
+_PATCH = StackPatch(integration.STACK)
 
 
-def _restore(saved: list[tuple[Any, str, Any]]) -> None:
-    if hasattr(wsfast, "unpatch"):
-        wsfast.unpatch(integration.STACK)
-    for owner, name, original in reversed(saved):
-        setattr(owner, name, original)
+def _apply() -> None:
+    """Patch autobahn through wsfast.patch(); it must be accelerated."""
+    description = _PATCH.apply()
+    assert not description.startswith("not accelerated"), description
+
+
+def _restore() -> None:
+    _PATCH.restore()
 
 
 @pytest.fixture
@@ -60,11 +54,11 @@ def codec(twin: Any, monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
 @pytest.fixture
 def patched(codec: Any) -> Iterator[None]:
     """autobahn patched (on ``codec``) for the test, restored after it."""
-    saved = _apply()
+    _apply()
     try:
         yield
     finally:
-        _restore(saved)
+        _restore()
 
 
 _ABSENT = object()
@@ -273,15 +267,14 @@ _BINDINGS = [
 
 def test_patch_replaces_every_binding_and_unpatch_restores_them(codec: Any) -> None:
     originals = [vars(owner)[name] for owner, name in _BINDINGS]
-    saved = _apply()
+    _apply()
     try:
         for (owner, name), original in zip(_BINDINGS, originals, strict=True):
             assert vars(owner)[name] is not original
             assert vars(owner)[name].__module__ == integration.__name__
-        if hasattr(wsfast, "patched"):
-            assert integration.STACK in wsfast.patched()
+        assert integration.STACK in wsfast.patched()
     finally:
-        _restore(saved)
+        _restore()
     for (owner, name), original in zip(_BINDINGS, originals, strict=True):
         assert vars(owner)[name] is original
 
@@ -292,12 +285,11 @@ def test_only_the_pure_twin_declines_against_nvx(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(autobahn.websocket, "USES_NVX", True, raising=False)
     with pytest.raises(Exception, match="pure-Python twin"):
         integration.targets()
-    if hasattr(wsfast, "patch"):
-        originals = [vars(owner)[name] for owner, name in _BINDINGS]
-        with pytest.warns(RuntimeWarning, match="pure-Python twin"):
-            result = wsfast.patch(integration.STACK)
-        assert result[integration.STACK].startswith("not accelerated")
-        assert [vars(owner)[name] for owner, name in _BINDINGS] == originals
+    originals = [vars(owner)[name] for owner, name in _BINDINGS]
+    with pytest.warns(RuntimeWarning, match="pure-Python twin"):
+        result = wsfast.patch(integration.STACK)
+    assert result[integration.STACK].startswith("not accelerated")
+    assert [vars(owner)[name] for owner, name in _BINDINGS] == originals
     # Against autobahn's own pure-Python helpers the pure twin is used.
     monkeypatch.setattr(autobahn.websocket, "USES_NVX", False, raising=False)
     assert len(integration.targets()) == len(_BINDINGS)
@@ -398,11 +390,11 @@ def test_server_protocol_same_events_and_wire_bytes(codec: Any, name: str) -> No
     finally:
         for owner, attr, value in originals:
             setattr(owner, attr, value)
-    saved = _apply()
+    _apply()
     try:
         got = [_observe(stream, cuts) for cuts in splits]
     finally:
-        _restore(saved)
+        _restore()
     assert got == reference
     assert reference[0][0], "the stream produced no event at all"
 
@@ -436,10 +428,10 @@ def test_client_protocol_sends_the_same_masked_bytes(codec: Any) -> None:
         return proto.transport._written  # type: ignore[no-any-return]
 
     reference = send_all()
-    saved = _apply()
+    _apply()
     try:
         got = send_all()
     finally:
-        _restore(saved)
+        _restore()
     assert got == reference
     assert len(got) > len(_TEXT) + 128000

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-import wsfast
+from helpers import StackPatch
 from wsfast.integrations import tornado as integration
 
 tornado = pytest.importorskip("tornado")
@@ -39,43 +39,19 @@ KEY = b"\x37\xfa\x21\x3d"
 # --- patching -----------------------------------------------------------------------
 
 
-class Patch:
-    """Installs and removes the integration's targets (through the registry
-    when it exists), restoring each owner's own ``__dict__`` entry."""
-
-    def __init__(self) -> None:
-        self.saved: list[tuple[Any, str, Any]] = []
-
-    def apply(self) -> None:
-        if hasattr(wsfast, "patch"):
-            wsfast.patch(integration.STACK)
-            return
-        for owner, name, replacement in integration.targets():
-            self.saved.append((owner, name, vars(owner)[name]))
-            setattr(owner, name, replacement)
-
-    def restore(self) -> None:
-        if hasattr(wsfast, "unpatch"):
-            wsfast.unpatch(integration.STACK)
-            return
-        for owner, name, original in reversed(self.saved):
-            setattr(owner, name, original)
-        self.saved.clear()
-
-
 @pytest.fixture
-def patch(twin: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Patch]:
+def patch(twin: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StackPatch]:
     """The integration on ``twin``; tornado as it is around each test."""
     monkeypatch.setattr(integration, "_CODEC", twin)
     # A client masks what it sends with os.urandom keys: fixed, so both runs
     # write the same bytes.
     monkeypatch.setattr(tornado.websocket.os, "urandom", lambda n: (KEY * n)[:n])
-    p = Patch()
+    p = StackPatch(integration.STACK)
     yield p
     p.restore()
 
 
-def test_targets_cover_every_binding_and_restore_by_identity(patch: Patch, twin: Any) -> None:
+def test_targets_cover_every_binding_and_restore_by_identity(patch: StackPatch, twin: Any) -> None:
     owners = {
         "util": tornado.util,
         "websocket": tornado.websocket,
@@ -100,7 +76,7 @@ def test_targets_cover_every_binding_and_restore_by_identity(patch: Patch, twin:
     assert vars(WebSocketProtocol13)["_receive_frame"] is reader
 
 
-def test_describe_names_version_and_twin(patch: Patch, twin: Any) -> None:
+def test_describe_names_version_and_twin(patch: StackPatch, twin: Any) -> None:
     patch.apply()
     line = integration.describe()
     assert line.startswith(f"tornado {tornado.version}:")
@@ -366,7 +342,7 @@ CASES: list[tuple[str, bytes, dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("wire", "options"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_frame_reader_behaves_as_tornado(patch: Patch, wire: bytes, options: dict[str, Any]) -> None:
+def test_frame_reader_behaves_as_tornado(patch: StackPatch, wire: bytes, options: dict[str, Any]) -> None:
     for pieces in splits(wire):
         expected = observe(pieces, **options)
         patch.apply()
@@ -380,7 +356,7 @@ def test_frame_reader_behaves_as_tornado(patch: Patch, wire: bytes, options: dic
         assert got == expected, [len(p) for p in pieces]
 
 
-def test_frame_reader_used_wsfast(patch: Patch, twin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_frame_reader_used_wsfast(patch: StackPatch, twin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The decoder runs ahead on the compiled twin (the pure one does not pay)."""
     made: list[Any] = []
     real = twin.FrameDecoder
@@ -400,7 +376,7 @@ def test_frame_reader_used_wsfast(patch: Patch, twin: Any, monkeypatch: pytest.M
         assert made == []
 
 
-def test_large_payload_is_read_whole(patch: Patch) -> None:
+def test_large_payload_is_read_whole(patch: StackPatch) -> None:
     """A payload beyond the read-ahead is asked of the stream in one read."""
     wire = frame(0x2, b"\x07" * 300_000) + CLOSE
     patch.apply()

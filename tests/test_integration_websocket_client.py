@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import wsfast
+from helpers import StackPatch
 from wsfast.integrations import websocket_client as integration
 
 websocket = pytest.importorskip("websocket")
@@ -28,24 +29,17 @@ ORIGINAL_MASK = vars(ABNF)["mask"].__func__
 ORIGINAL_VALIDATE = vars(ws_utils)["validate_utf8"]
 
 
-def _apply() -> list[tuple[Any, str, Any]]:
-    """Patch websocket-client: through wsfast.patch() when it exists, else by hand."""
-    if hasattr(wsfast, "patch"):
-        result = wsfast.patch(integration.STACK)
-        assert not result[integration.STACK].startswith("not accelerated"), result
-        return []
-    saved = []
-    for owner, name, replacement in integration.targets():
-        saved.append((owner, name, vars(owner)[name]))
-        setattr(owner, name, replacement)
-    return saved
+_PATCH = StackPatch(integration.STACK)
 
 
-def _restore(saved: list[tuple[Any, str, Any]]) -> None:
-    if hasattr(wsfast, "unpatch"):
-        wsfast.unpatch(integration.STACK)
-    for owner, name, original in reversed(saved):
-        setattr(owner, name, original)
+def _apply() -> None:
+    """Patch websocket-client through wsfast.patch(); it must be accelerated."""
+    description = _PATCH.apply()
+    assert not description.startswith("not accelerated"), description
+
+
+def _restore() -> None:
+    _PATCH.restore()
 
 
 @pytest.fixture
@@ -57,11 +51,11 @@ def codec(twin: Any, monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
 
 @pytest.fixture
 def patched(codec: Any) -> Iterator[None]:
-    saved = _apply()
+    _apply()
     try:
         yield
     finally:
-        _restore(saved)
+        _restore()
 
 
 # --- mask ------------------------------------------------------------------------------
@@ -195,7 +189,7 @@ def test_validate_cases(codec: Any, data: Any, valid: bool | None) -> None:
 def test_patch_replaces_every_binding_and_unpatch_restores_them(codec: Any) -> None:
     bindings = [(ABNF, "mask"), (ws_utils, "validate_utf8"), (ws_abnf, "validate_utf8")]
     originals = [vars(owner)[name] for owner, name in bindings]
-    saved = _apply()
+    _apply()
     try:
         for (owner, name), original in zip(bindings, originals, strict=True):
             assert vars(owner)[name] is not original
@@ -203,7 +197,7 @@ def test_patch_replaces_every_binding_and_unpatch_restores_them(codec: Any) -> N
         assert ws_abnf.validate_utf8 is ws_utils.validate_utf8
         assert ABNF.mask(b"\x00\x00\x00\x01", b"\x00" * 4) == b"\x00\x00\x00\x01"
     finally:
-        _restore(saved)
+        _restore()
     for (owner, name), original in zip(bindings, originals, strict=True):
         assert vars(owner)[name] is original
 
@@ -292,11 +286,11 @@ STREAMS = {
 def test_receive_same_as_websocket_client(codec: Any, name: str, step: int) -> None:
     stream = STREAMS[name]
     reference = _receive(stream, step)
-    saved = _apply()
+    _apply()
     try:
         got = _receive(stream, step)
     finally:
-        _restore(saved)
+        _restore()
     assert got == reference
 
 
@@ -315,11 +309,11 @@ def test_message_ending_inside_a_code_point_is_invalid_only_patched(
     """The documented difference: websocket-client lets these through, wsfast does not."""
     unpatched = _receive(stream, 16384)
     assert unpatched[0][0] in (ABNF.OPCODE_TEXT, ABNF.OPCODE_CLOSE)
-    saved = _apply()
+    _apply()
     try:
         got = _receive(stream, 16384)
     finally:
-        _restore(saved)
+        _restore()
     assert got[0][0] == error.__name__
 
 
@@ -342,10 +336,10 @@ def test_send_same_bytes_as_websocket_client(codec: Any) -> None:
         return bytes(ws.sock.sent)
 
     reference = send_all()
-    saved = _apply()
+    _apply()
     try:
         got = send_all()
     finally:
-        _restore(saved)
+        _restore()
     assert got == reference
     assert len(got) > 1 << 20

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import simd_levels
+from helpers import level_names, simd_levels
 
 # -- references ---------------------------------------------------------------------
 
@@ -59,15 +59,6 @@ def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 # -- the SIMD levels of a twin ------------------------------------------------------
-
-
-def level_names(twin: Any) -> list[str | None]:
-    """Every kernel level of the compiled twin; [None] (the default) for the pure one."""
-    if twin.name != "c":
-        return [None]
-    levels = simd_levels()
-    assert levels, "compiled twin without SIMD levels"
-    return list(levels)
 
 
 def validate_at(twin: Any, level: str | None, data: Any) -> bool:

@@ -23,18 +23,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import simd_levels
+from helpers import level_names
 
 # -- the twin at every level ----------------------------------------------------------
-
-
-def level_names(twin: Any) -> list[str | None]:
-    """Every kernel level of the compiled twin; [None] (the default) for the pure one."""
-    if twin.name != "c":
-        return [None]
-    levels = simd_levels()
-    assert levels, "compiled twin without SIMD levels"
-    return list(levels)
 
 
 def decode_at(twin: Any, level: str | None, data: Any) -> str:
