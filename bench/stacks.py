@@ -214,6 +214,28 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def print_header() -> None:
+    """What is measured, on stderr: wsfast, its twin and kernels, the Python."""
+    print(f"wsfast {wsfast.__version__} ({wsfast.IMPLEMENTATION} twin, SIMD {wsfast.SIMD}), "
+          f"{platform.python_implementation()} {platform.python_version()}, "
+          f"{platform.machine()}", file=sys.stderr)
+
+
+def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
+    """Print the table of ``rows`` and write them to ``args.json`` if asked;
+    the exit status (1: nothing was measured)."""
+    if not rows:
+        print("nothing to benchmark", file=sys.stderr)
+        return 1
+    print(format_table(rows))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"wsfast": wsfast.__version__, "implementation": wsfast.IMPLEMENTATION,
+                       "simd": wsfast.SIMD, "python": platform.python_version(),
+                       "rounds": args.rounds, "repeat": args.repeat, "rows": rows}, f, indent=2)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", action="append", choices=integrations.STACKS,
@@ -230,24 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.repeat = 3, 1
-    print(f"wsfast {wsfast.__version__} ({wsfast.IMPLEMENTATION} twin, SIMD {wsfast.SIMD}), "
-          f"{platform.python_implementation()} {platform.python_version()}, "
-          f"{platform.machine()}", file=sys.stderr)
+    print_header()
     rows = []
     for stack in args.stack or integrations.STACKS:
         rows += bench_stack(stack, args.rounds, args.repeat)
     if args.uvicorn:
         rows += bench_uvicorn(min(args.rounds, 5), args.trips, 16)
-    if not rows:
-        print("nothing to benchmark", file=sys.stderr)
-        return 1
-    print(format_table(rows))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"wsfast": wsfast.__version__, "implementation": wsfast.IMPLEMENTATION,
-                       "simd": wsfast.SIMD, "python": platform.python_version(),
-                       "rounds": args.rounds, "repeat": args.repeat, "rows": rows}, f, indent=2)
-    return 0
+    return report(rows, args)
 
 
 if __name__ == "__main__":

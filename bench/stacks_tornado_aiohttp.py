@@ -28,13 +28,11 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import wsfast
 
 HERE = Path(__file__).resolve().parent
 
@@ -86,9 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:  # the aiohttp pure-Python run: rows as JSON on stdout
         print(json.dumps(run(["aiohttp"], args.rounds, args.repeat)))
         return 0
-    print(f"wsfast {wsfast.__version__} ({wsfast.IMPLEMENTATION} twin, SIMD {wsfast.SIMD}), "
-          f"{platform.python_implementation()} {platform.python_version()}, "
-          f"{platform.machine()}", file=sys.stderr)
+    _stacks_bench().print_header()
     rows = run(stacks, args.rounds, args.repeat)
     if "aiohttp" in stacks and _aiohttp_kind() == "compiled":
         env = dict(os.environ, AIOHTTP_NO_EXTENSIONS="1")
@@ -97,16 +93,7 @@ def main(argv: list[str] | None = None) -> int:
              "--repeat", str(args.repeat)],
             env=env, stdout=subprocess.PIPE, check=True, text=True)
         rows += json.loads(child.stdout)
-    if not rows:
-        print("nothing to benchmark", file=sys.stderr)
-        return 1
-    print(_stacks_bench().format_table(rows))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"wsfast": wsfast.__version__, "implementation": wsfast.IMPLEMENTATION,
-                       "simd": wsfast.SIMD, "python": platform.python_version(),
-                       "rounds": args.rounds, "repeat": args.repeat, "rows": rows}, f, indent=2)
-    return 0
+    return int(_stacks_bench().report(rows, args))
 
 
 if __name__ == "__main__":
