@@ -352,6 +352,20 @@ def test_source_tree_shadowing_an_installed_copy_warns(source_tree: Path, tmp_pa
     assert str(installed) in result["reason"]
 
 
+def test_benchmark_says_why_the_compiled_rows_are_missing(source_tree: Path, tmp_path: Path) -> None:
+    """The bench/ suites skip the compiled rows with the chooser's reason, which
+    names the shadowed installed copy and python -I, not only the ImportError."""
+    installed = copy_package(tmp_path / "site-packages", compiled=True)
+    code = (
+        f"{NO_SITE}\nimport warnings\nwarnings.simplefilter('ignore')\n"
+        "from wsfast._bench import load_twins\nprint(load_twins()[1]['c'])"
+    )
+    proc = python(code, clean_env(), path=[str(source_tree), str(installed.parent)])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("not available (wsfast was imported from")
+    assert f"installed copy in {installed}" in proc.stdout and "python -I" in proc.stdout
+
+
 def test_source_tree_without_a_compiled_copy_elsewhere_is_quiet(
     source_tree: Path, tmp_path: Path
 ) -> None:
