@@ -127,6 +127,7 @@ class OptionalBuildExt(build_ext):
 
     def run(self):
         inplace = self.inplace  # build_ext.run clears it while compiling
+        self._wsfast_inplace = inplace
         notes = [os.path.join(self.build_lib, "wsfast", BUILD_FAILURE_NOTE)]
         if inplace:
             notes.append(os.path.join(HERE, "wsfast", BUILD_FAILURE_NOTE))
@@ -150,8 +151,21 @@ class OptionalBuildExt(build_ext):
             super().build_extension(ext)
         except Exception as exc:
             self._fallback(ext.name, exc)
+            self._remove_stale(ext)
         else:
             FAILURE.built.add(ext.name)
+
+    def _remove_stale(self, ext):
+        """Delete what an earlier build compiled for ``ext``: pip builds in the
+        checkout's build/ folder, whose old module would otherwise be copied,
+        out of date, into this (pure-tagged) wheel, and an in-place build's old
+        module would keep being imported from the source tree."""
+        paths = [self.get_ext_fullpath(ext.name)]
+        if getattr(self, "_wsfast_inplace", False):
+            paths.append(os.path.join(HERE, self.get_ext_filename(ext.name)))
+        for path in paths:
+            if os.path.exists(path):
+                os.remove(path)
 
     def _fallback(self, name, exc):
         if REQUIRE_EXTENSION:

@@ -343,7 +343,15 @@ async def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="decline permessage-deflate offers (RFC 7692)",
     )
+    parser.add_argument(
+        "--implementation",
+        action="store_true",
+        help="print the wsfast twin this server runs (c or python) and exit",
+    )
     args = parser.parse_args(argv)
+    if args.implementation:
+        print(wsfast.IMPLEMENTATION, flush=True)
+        return
 
     server = await start_server(
         args.host, args.port, args.max_message_size, deflate=not args.no_deflate

@@ -26,7 +26,10 @@ export AB_HOME
 # wstest needs Python 2.7: setup.sh installs it once under $AB_HOME.
 [[ -x "$AB_HOME/wstest" ]] || bash "$HARNESS/setup.sh"
 
-TWIN="$("$PYTHON" -c 'import wsfast; print(wsfast.IMPLEMENTATION)')"
+# Asked of the server script itself: `python -c` run here would import the
+# source folder ./wsfast (the pure twin when it holds no compiled modules) while
+# the server, started as a script, imports the installed copy.
+TWIN="$("$PYTHON" examples/echo_server.py --implementation)"
 OUT="${AB_OUT:-$AB_HOME/reports/wsfast-$TWIN-$PROFILE}"
 echo "wsfast twin: $TWIN   profile: $PROFILE   port: $PORT   reports: $OUT" >&2
 

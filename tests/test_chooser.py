@@ -352,6 +352,20 @@ def test_source_tree_shadowing_an_installed_copy_warns(source_tree: Path, tmp_pa
     assert str(installed) in result["reason"]
 
 
+def test_benchmark_says_why_the_compiled_rows_are_missing(source_tree: Path, tmp_path: Path) -> None:
+    """The bench/ suites skip the compiled rows with the chooser's reason, which
+    names the shadowed installed copy and python -I, not only the ImportError."""
+    installed = copy_package(tmp_path / "site-packages", compiled=True)
+    code = (
+        f"{NO_SITE}\nimport warnings\nwarnings.simplefilter('ignore')\n"
+        "from wsfast._bench import load_twins\nprint(load_twins()[1]['c'])"
+    )
+    proc = python(code, clean_env(), path=[str(source_tree), str(installed.parent)])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("not available (wsfast was imported from")
+    assert f"installed copy in {installed}" in proc.stdout and "python -I" in proc.stdout
+
+
 def test_source_tree_without_a_compiled_copy_elsewhere_is_quiet(
     source_tree: Path, tmp_path: Path
 ) -> None:
@@ -453,3 +467,53 @@ def test_setup_py_parses_switches_with_the_same_parser(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "wsfast"
     assert f"{setup_py}:" in proc.stderr and "WSFAST_DEBUG='sure' is not a switch value" in proc.stderr
+
+
+STALE_BUILD = """
+import os, runpy, sys
+import setuptools
+captured = {}
+setuptools.setup = lambda **kw: captured.update(kw)
+runpy.run_path(sys.argv[1])
+from setuptools import Extension
+from setuptools.dist import Distribution
+
+tmp = sys.argv[2]
+source = os.path.join(tmp, "probe.c")
+with open(source, "w") as f:
+    f.write("int probe;\\n")
+ext = Extension("wsfast._probe_c", sources=[source])
+cmd = captured["cmdclass"]["build_ext"](Distribution({"name": "wsfast", "ext_modules": [ext]}))
+cmd.build_lib = os.path.join(tmp, "lib")
+cmd.build_temp = os.path.join(tmp, "temp")
+cmd.ensure_finalized()
+stale = cmd.get_ext_fullpath(ext.name)
+os.makedirs(os.path.dirname(stale), exist_ok=True)
+with open(stale, "w") as f:
+    f.write("compiled by an earlier build\\n")
+os.utime(stale, (0, 0))  # older than the source: setuptools must try to rebuild it
+cmd.run()
+print(os.path.exists(stale), os.path.exists(os.path.join(tmp, "lib", "wsfast", "_build_failure.txt")))
+"""
+
+
+def test_failed_compile_leaves_no_stale_module_from_an_earlier_build(tmp_path: Path) -> None:
+    """A compile that fails after an earlier one succeeded (pip builds in the
+    checkout's build/ folder) must not ship the earlier build's module, out of
+    date, in a wheel tagged pure: the build keeps only what it compiled now."""
+    setup_py = Path(__file__).resolve().parents[1] / "setup.py"
+    if not setup_py.is_file():
+        pytest.skip("no setup.py: the tests run outside the checkout")
+    pytest.importorskip("setuptools")
+    proc = subprocess.run(
+        [sys.executable, "-c", STALE_BUILD, str(setup_py), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=setup_py.parent,
+        # WSFAST_NO_EXTENSIONS: setup.py itself declares no extension (no Cython needed).
+        env=clean_env(WSFAST_NO_EXTENSIONS="1", CC="/bin/false"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "True"], proc.stdout + proc.stderr
+    assert "wsfast._probe_c FAILED" in proc.stderr

@@ -470,3 +470,19 @@ def test_message_too_big_closes_with_1009() -> None:
             await asyncio.wait_for(client.lost, 5)
 
     run(body)
+
+
+def test_server_reports_the_twin_it_runs() -> None:
+    """scripts/autobahn.sh names its reports after what the example server
+    prints for --implementation, so the label is the twin the server runs."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "echo_server.py"), "--implementation"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=EXAMPLES.parent,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == wsfast.IMPLEMENTATION

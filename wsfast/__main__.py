@@ -81,11 +81,11 @@ def _parser() -> argparse.ArgumentParser:
         "autobahn: pip install 'wsfast[bench]') and copy/memcpy references: masking, "
         "UTF-8 validation, frames and messages. Median of several samples per case, "
         "cases interleaved; a summary of the ratios at the end; progress and the ETA "
-        "on standard error. A full run takes about two minutes on 2 busy cores, "
-        "--quick about 15 s.",
+        "on standard error. A full run takes about a minute and a quarter on 2 busy cores, "
+        "--quick about 6 s.",
     )
     bench.add_argument("--quick", action="store_true",
-                       help="short samples and sizes up to 64 KiB (about 15 s)")
+                       help="short samples and sizes up to 64 KiB (about 6 s)")
     bench.add_argument("--json", metavar="FILE",
                        help="also write the results as JSON to FILE ('-': standard output, "
                        "tables then go to standard error)")

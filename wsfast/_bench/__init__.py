@@ -482,7 +482,9 @@ def load_twins() -> tuple[dict[str, dict[str, Any] | None], dict[str, str]]:
             partial.update((name, getattr(module, name)) for name in module.__all__)
             partial.setdefault("SIMD", getattr(module, "SIMD", None))
         twins["c"] = partial or None
-        errors["c"] = f"{'incomplete' if partial else 'not available'} ({exc})"
+        # Why, as the chooser says it: a source tree shadowing the installed
+        # copy (``python -m pytest bench/`` in the checkout) names the fix.
+        errors["c"] = f"{'incomplete' if partial else 'not available'} ({_codec.diagnose(exc)[0]})"
     return twins, errors
 
 
