@@ -4,14 +4,27 @@ The compiled twin gets the same behaviour from ``PyObject_GetBuffer`` with
 ``PyBUF_SIMPLE``: a ``str`` or a non-buffer raises ``TypeError``, a
 non-contiguous buffer raises ``BufferError``, and every buffer is seen as raw
 bytes (an ``array.array("H")`` of 300 items is 600 bytes).
+
+For type checkers, every buffer parameter is a PEP 688 ``Buffer``
+(``collections.abc.Buffer``, from ``typing_extensions`` before Python 3.12).
+It is imported only under ``TYPE_CHECKING``: no runtime dependency, and no
+public name (users write ``collections.abc.Buffer`` themselves).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sys
+
+    if sys.version_info >= (3, 12):
+        from collections.abc import Buffer as Buffer
+    else:
+        from typing_extensions import Buffer as Buffer
 
 
-def byte_view(data: Any) -> memoryview:
+def byte_view(data: Buffer) -> memoryview:
     """Return a flat, C-contiguous, unsigned-byte view of ``data``."""
     view = memoryview(data)  # TypeError for str and non-buffers
     if view.format == "B" and view.ndim == 1:
@@ -23,7 +36,7 @@ def byte_view(data: Any) -> memoryview:
     return view.cast("B")
 
 
-def writable_byte_view(data: Any) -> memoryview:
+def writable_byte_view(data: Buffer) -> memoryview:
     """Like :func:`byte_view`, but a read-only buffer raises ``TypeError``."""
     view = byte_view(data)
     if view.readonly:
@@ -31,7 +44,7 @@ def writable_byte_view(data: Any) -> memoryview:
     return view
 
 
-def key_bytes(key: Any) -> bytes:
+def key_bytes(key: Buffer) -> bytes:
     """Return a 4-byte mask key as ``bytes``; any other length is a ``ValueError``."""
     raw: bytes = key if type(key) is bytes else byte_view(key).tobytes()
     if len(raw) != 4:

@@ -32,6 +32,7 @@ from .errors import (
 from .protocol import FrameHeader, Opcode, _preview, is_sendable_close_code
 
 if TYPE_CHECKING:
+    from ._buffers import Buffer
     from .deflate import PerMessageDeflate
 
 __all__ = [
@@ -65,7 +66,7 @@ _DATA = (Opcode.TEXT, Opcode.BINARY)
 
 
 def _read_header(
-    buf: Any,
+    buf: bytearray | memoryview,
     pos: int,
     end: int,
     rsv_ok: int = 0x70,
@@ -178,7 +179,7 @@ def _too_big(length: int, limit: int) -> None:
     raise MessageTooBigError(f"payload of at least {length} bytes exceeds the limit of {limit}")
 
 
-def parse_header(data: Any, offset: int = 0) -> FrameHeader | None:
+def parse_header(data: Buffer, offset: int = 0) -> FrameHeader | None:
     """Decode the frame header at ``data[offset:]``; None when more bytes are needed.
 
     Raises ProtocolError for every context-free violation as soon as the bytes
@@ -230,7 +231,7 @@ def encode_header(
     rsv1: bool = False,
     rsv2: bool = False,
     rsv3: bool = False,
-    mask_key: Any = None,
+    mask_key: Buffer | None = None,
 ) -> bytes:
     """The header of a frame, with its length in the minimal encoding."""
     index(opcode)
@@ -242,13 +243,13 @@ def encode_header(
 
 def encode_frame(
     opcode: int,
-    payload: Any,
+    payload: Buffer,
     *,
     fin: bool = True,
     rsv1: bool = False,
     rsv2: bool = False,
     rsv3: bool = False,
-    mask_key: Any = None,
+    mask_key: Buffer | None = None,
 ) -> bytes:
     """A whole frame: header and (masked, when a key is given) payload."""
     index(opcode)
@@ -264,7 +265,7 @@ def encode_frame(
 # --- section 7.4: close payloads ----------------------------------------------
 
 
-def parse_close(payload: Any) -> tuple[int | None, str]:
+def parse_close(payload: Buffer) -> tuple[int | None, str]:
     """``(code, reason)`` of a CLOSE payload; ``(None, "")`` when it is empty."""
     data = byte_view(payload)
     n = len(data)
@@ -404,7 +405,9 @@ class FrameEncoder:
             f"cannot pickle {type(self).__name__!r} object (its mask keys must never repeat)"
         )
 
-    def encode(self, opcode: int, payload: Any, *, fin: bool = True, rsv1: bool = False) -> bytes:
+    def encode(
+        self, opcode: int, payload: Buffer, *, fin: bool = True, rsv1: bool = False
+    ) -> bytes:
         """A frame with any opcode, as it is: the low-level escape hatch (no
         UTF-8 check of TEXT payloads, no message sequencing)."""
         rsv = bool(rsv1)
@@ -412,7 +415,7 @@ class FrameEncoder:
             return encode_frame(opcode, payload, fin=fin, rsv1=rsv)
         return encode_frame(opcode, payload, fin=fin, rsv1=rsv, mask_key=self._next_key())
 
-    def _text(self, opcode: Opcode, data: Any, fin: bool) -> bytes:
+    def _text(self, opcode: Opcode, data: str | Buffer, fin: bool) -> bytes:
         """A TEXT or CONTINUATION frame with the message's UTF-8 check."""
         final = bool(fin)
         state: Utf8Validator | None = None  # None: a fresh, complete state
@@ -444,7 +447,7 @@ class FrameEncoder:
                     self._utf8 = state or Utf8Validator()
         return out
 
-    def _frame(self, opcode: Opcode, payload: Any, fin: bool) -> bytes:
+    def _frame(self, opcode: Opcode, payload: Buffer, fin: bool) -> bytes:
         rsv1 = False
         if self._deflater is not None and opcode < 8:
             payload, rsv1 = self._compress(opcode, payload, fin)
@@ -452,7 +455,7 @@ class FrameEncoder:
             return encode_frame(opcode, payload, fin=fin, rsv1=rsv1)
         return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask_key=self._next_key())
 
-    def _compress(self, opcode: Opcode, payload: Any, fin: bool) -> tuple[Any, bool]:
+    def _compress(self, opcode: Opcode, payload: Buffer, fin: bool) -> tuple[Buffer, bool]:
         """A data frame's payload as sent, and its RSV1 (RFC 7692 section 6)."""
         deflater = self._deflater
         assert deflater is not None
@@ -470,34 +473,34 @@ class FrameEncoder:
             self._compressing = not fin
             return deflater.compress(payload, final=fin), first
 
-    def text(self, data: Any, *, fin: bool = True) -> bytes:
+    def text(self, data: str | Buffer, *, fin: bool = True) -> bytes:
         """A TEXT frame; a ``str`` is encoded as UTF-8.  A buffer must be valid
         UTF-8 (``ValueError`` otherwise), as a receiver requires; with
         ``fin=False`` the message is checked as a whole across the
         :meth:`continuation` frames that follow, so a code point may be split."""
         return self._text(Opcode.TEXT, data, fin)
 
-    def binary(self, data: Any, *, fin: bool = True) -> bytes:
+    def binary(self, data: Buffer, *, fin: bool = True) -> bytes:
         """A BINARY frame."""
         out = self._frame(Opcode.BINARY, data, bool(fin))
         with self._lock:
             self._in_text = False
         return out
 
-    def continuation(self, data: Any, *, fin: bool = True) -> bytes:
+    def continuation(self, data: str | Buffer, *, fin: bool = True) -> bytes:
         """A CONTINUATION frame (a ``str`` is encoded as UTF-8).  Inside a TEXT
         message the bytes are checked as its next part (``ValueError`` when
         they cannot continue valid UTF-8, or with ``fin=True`` end inside a
         code point)."""
         return self._text(Opcode.CONTINUATION, data, fin)
 
-    def ping(self, data: Any = b"") -> bytes:
+    def ping(self, data: str | Buffer = b"") -> bytes:
         """A PING frame (payload up to 125 bytes; a ``str`` is encoded as UTF-8)."""
         if isinstance(data, str):
             data = str.encode(data, "utf-8")
         return self._frame(Opcode.PING, data, True)
 
-    def pong(self, data: Any = b"") -> bytes:
+    def pong(self, data: str | Buffer = b"") -> bytes:
         """A PONG frame (payload up to 125 bytes; a ``str`` is encoded as UTF-8)."""
         if isinstance(data, str):
             data = str.encode(data, "utf-8")
@@ -525,7 +528,7 @@ class Frame:
     def __init__(
         self,
         opcode: int,
-        payload: Any = b"",
+        payload: Buffer = b"",
         *,
         fin: bool = True,
         rsv1: bool = False,
@@ -589,7 +592,7 @@ class Message:
 
     __slots__ = ("_opcode", "_data")
 
-    def __init__(self, opcode: int, data: str | bytes) -> None:
+    def __init__(self, opcode: int, data: str | Buffer) -> None:
         op = int.__index__(index(opcode))  # an exact int, as the compiled twin
         # An exact str or bytes, never a subclass (any buffer is copied to
         # bytes), as the compiled twin, whose Message is kept out of the
@@ -666,7 +669,7 @@ class _Decoder:
         exc.decoded = done
         self._failed = (type(exc), str(exc))
 
-    def _feed(self, data: Any) -> list[Any]:
+    def _feed(self, data: Buffer) -> list[Any]:
         """What ``feed`` does in both decoders: one call at a time, the failed
         state, and ``exc.decoded`` for what was completed before an error."""
         lock = self._lock
@@ -762,7 +765,7 @@ class FrameDecoder(_Decoder):
         self._hdr: FrameHeader | None = None  # header whose payload is arriving
         self._payload = bytearray()
 
-    def feed(self, data: Any) -> list[Frame]:
+    def feed(self, data: Buffer) -> list[Frame]:
         """Append bytes; return the frames they complete, in order."""
         return self._feed(data)
 
@@ -790,7 +793,7 @@ class FrameDecoder(_Decoder):
                 self._hdr = None
 
     @staticmethod
-    def _frame(hdr: FrameHeader, payload: Any) -> Frame:
+    def _frame(hdr: FrameHeader, payload: bytearray | memoryview) -> Frame:
         key = hdr.mask_key
         data = _masked(payload, key) if key is not None else bytes(payload)
         return Frame(hdr.opcode, data, fin=hdr.fin, rsv1=hdr.rsv1, rsv2=hdr.rsv2, rsv3=hdr.rsv3)
@@ -882,7 +885,7 @@ class MessageDecoder(_Decoder):
         self._compressed = False
         self._inflated = MessageBuffer()
 
-    def feed(self, data: Any) -> list[Message]:
+    def feed(self, data: Buffer) -> list[Message]:
         """Append bytes; return the messages they complete, control ones included."""
         return self._feed(data)
 
@@ -981,7 +984,7 @@ class MessageDecoder(_Decoder):
             self._reset_message()
         out.append(Message(hdr.opcode, payload))
 
-    def _inflate(self, data: Any, final: bool) -> None:
+    def _inflate(self, data: bytes | memoryview, final: bool) -> None:
         """Inflate compressed payload bytes into ``_inflated``, checking text as
         it comes out; bounded by ``max_message_size`` piece by piece."""
         assert self._inflater is not None  # RSV1 is refused without deflate

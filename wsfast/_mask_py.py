@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import threading
 from operator import index
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._buffers import byte_view, key_bytes, writable_byte_view
 from .errors import in_use_error
+
+if TYPE_CHECKING:
+    from ._buffers import Buffer
 
 __all__ = ["mask", "mask_inplace", "Masker"]
 
@@ -66,7 +69,7 @@ def _xor_bytearray(buf: bytearray, key: bytes, start: int = 0) -> None:
     buf[start + 3 :: 4] = buf[start + 3 :: 4].translate(t[k3])
 
 
-def _masked(data: Any, key: bytes) -> bytes:
+def _masked(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
     """``data`` (bytes or a byte view) XOR the repeated ``key``, as new bytes."""
     n = len(data)
     if n < _TRANSLATE_FROM:
@@ -83,7 +86,7 @@ def _mask_tail(buf: bytearray, start: int, key: bytes) -> None:
     _xor_bytearray(buf, key, start)
 
 
-def mask(data: Any, key: Any) -> bytes:
+def mask(data: Buffer, key: Buffer) -> bytes:
     """Return ``data`` XOR the 4-byte ``key`` repeated, as new ``bytes``."""
     if type(data) is not bytes:
         data = byte_view(data)
@@ -97,7 +100,7 @@ def _phase(offset: Any) -> int:
     return value & 3
 
 
-def _mask_writable(buf: Any, key: bytes) -> None:
+def _mask_writable(buf: Buffer, key: bytes) -> None:
     """XOR a writable buffer in place (``key`` already rotated to its phase)."""
     if type(buf) is bytearray:
         if buf:
@@ -115,7 +118,7 @@ def _mask_writable(buf: Any, key: bytes) -> None:
         view[:] = work
 
 
-def mask_inplace(buf: Any, key: Any, offset: int = 0) -> None:
+def mask_inplace(buf: Buffer, key: Buffer, offset: int = 0) -> None:
     """XOR ``buf`` in place with ``key``, starting at key phase ``offset % 4``."""
     if type(buf) is not bytearray:
         writable_byte_view(buf)  # the buffer's errors come before the key's
@@ -131,7 +134,7 @@ class Masker:
 
     __slots__ = ("_key", "_offset", "_lock")
 
-    def __init__(self, key: Any) -> None:
+    def __init__(self, key: Buffer) -> None:
         self._key = key_bytes(key)
         self._offset = 0
         self._lock = threading.Lock()
@@ -145,7 +148,7 @@ class Masker:
     # (another thread, a re-entrant callback) raises RuntimeError, so the key
     # phase of a piece is never ambiguous.
 
-    def process(self, data: Any) -> bytes:
+    def process(self, data: Buffer) -> bytes:
         """Return the next piece of the payload, masked, as new ``bytes``."""
         lock = self._lock
         if not lock.acquire(False):
@@ -159,7 +162,7 @@ class Masker:
         finally:
             lock.release()
 
-    def process_inplace(self, buf: Any) -> None:
+    def process_inplace(self, buf: Buffer) -> None:
         """Mask the next piece of the payload in place."""
         lock = self._lock
         if not lock.acquire(False):
@@ -185,7 +188,7 @@ class Masker:
 # --- Key-first entry point (tornado's ``websocket_mask(mask, data)`` order) ---
 
 
-def _mask_key_first(key: Any, data: Any) -> bytes:
+def _mask_key_first(key: Buffer, data: Buffer) -> bytes:
     """``mask(data, key)`` with the key first: the argument order of tornado's
     ``websocket_mask(mask, data)``.  Not in ``__all__``:
     ``wsfast.integrations.tornado`` installs it."""

@@ -44,10 +44,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from operator import index
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._buffers import byte_view
 from .errors import InvalidDataError, MessageTooBigError
+
+if TYPE_CHECKING:
+    from ._buffers import Buffer
 
 __all__ = [
     "BACKENDS",
@@ -302,7 +305,7 @@ class Inflater:
         """Bytes inflated so far for the current message."""
         return self._total
 
-    def feed(self, data: Any, limit: int | None = None, *, final: bool = False) -> bytes:
+    def feed(self, data: Buffer, limit: int | None = None, *, final: bool = False) -> bytes:
         """Inflate a chunk of the current message; return its output.
 
         ``final=True`` also ends the message, as :meth:`finish` does.  Raises
@@ -318,7 +321,7 @@ class Inflater:
 
     def feed_to(
         self,
-        data: Any,
+        data: Buffer,
         limit: int | None,
         sink: Callable[[bytes], object],
         *,
@@ -345,7 +348,7 @@ class Inflater:
     # -- the loop -----------------------------------------------------------------
 
     def _run(
-        self, data: Any, limit: int | None, final: bool, sink: Callable[[bytes], object] | None
+        self, data: Buffer, limit: int | None, final: bool, sink: Callable[[bytes], object] | None
     ) -> Any:
         """Inflate ``data`` (and the tail when ``final``): with a ``sink``, give it the
         output and return the number of bytes produced; without, return the output.
@@ -718,7 +721,7 @@ class Deflater:
         """Whether every message is compressed from an empty window."""
         return self._reset
 
-    def compress(self, data: Any, final: bool = True) -> bytes:
+    def compress(self, data: Buffer, final: bool = True) -> bytes:
         """Compress a message, or one fragment of it (``final=False`` for all but the
         last); return the payload to send, RSV1 being the caller's to set on the first
         frame.  Non-final fragments end with a sync flush (they decompress as soon as

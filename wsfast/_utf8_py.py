@@ -30,10 +30,13 @@ from __future__ import annotations
 
 import threading
 from codecs import utf_8_decode
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ._buffers import byte_view
 from .errors import in_use_error
+
+if TYPE_CHECKING:
+    from ._buffers import Buffer
 
 __all__ = ["validate_utf8", "Utf8Validator", "decode_utf8"]
 
@@ -56,11 +59,14 @@ def _valid_prefix(tail: bytes) -> bool:
     return len(tail) < 3 or 0x80 <= tail[2] <= 0xBF
 
 
-def validate_utf8(data: Any) -> bool:
+def validate_utf8(data: Buffer) -> bool:
     """True exactly when ``bytes(data).decode("utf-8")`` would succeed."""
+    # ``kind`` is tested once per call; mypy cannot narrow ``data`` through it,
+    # hence the ignores on the bytes/bytearray branches below.
     kind = type(data)
     if kind is bytes or kind is bytearray:
-        if data.isascii():  # a C loop over machine words: the common case, fast
+        # isascii: a C loop over machine words, the common case, fast.
+        if data.isascii():  # type: ignore[attr-defined]
             return True
     else:
         data = byte_view(data)
@@ -71,13 +77,13 @@ def validate_utf8(data: Any) -> bool:
     return True
 
 
-def decode_utf8(data: Any) -> str:
+def decode_utf8(data: Buffer) -> str:
     """``bytes(data).decode("utf-8")``: the same ``str``, or the same
     ``UnicodeDecodeError`` (positions and reason included), without copying
     a buffer that is not ``bytes``."""
     kind = type(data)
     if kind is bytes or kind is bytearray:
-        return data.decode("utf-8")  # type: ignore[no-any-return]
+        return data.decode("utf-8")  # type: ignore[attr-defined,no-any-return]  # narrowed by kind
     text: str = utf_8_decode(byte_view(data), "strict", True)[0]
     return text
 
@@ -102,7 +108,7 @@ class Utf8Validator:
         finally:
             lock.release()
 
-    def feed(self, data: Any, final: bool = False) -> bool:
+    def feed(self, data: Buffer, final: bool = False) -> bool:
         """Add the next bytes; ``False`` as soon as the bytes fed so far cannot
         begin valid UTF-8, and from then on until :meth:`reset`.  With
         ``final=True`` the stream must also end on a code-point boundary; the
@@ -118,8 +124,10 @@ class Utf8Validator:
         finally:
             lock.release()
 
-    def _feed(self, data: Any, final: bool = False) -> bool:
+    def _feed(self, data: Buffer, final: bool = False) -> bool:
         """feed() without the guard, for the decoders that own a validator."""
+        # From here on ``data`` is bytes, bytearray or a byte memoryview (``kind``
+        # says which); mypy cannot narrow through ``kind``, hence the ignores.
         kind = type(data)
         if kind is not bytes and kind is not bytearray:
             data = byte_view(data)
@@ -131,7 +139,7 @@ class Utf8Validator:
         if pending:
             # Finish the code point cut by the previous feed: it needs at most
             # three more bytes, so only those are copied, never the fragment.
-            head = pending + bytes(data[:3])
+            head = pending + bytes(data[:3])  # type: ignore[index]
             try:
                 _, used = utf_8_decode(head, "strict", False)
             except UnicodeDecodeError:
@@ -144,16 +152,16 @@ class Utf8Validator:
                 return True
             data = memoryview(data)[used - len(pending) :]
             kind = memoryview
-        elif kind is not memoryview and data.isascii():
+        elif kind is not memoryview and data.isascii():  # type: ignore[attr-defined]
             return True
         try:
             _, used = utf_8_decode(data, "strict", final)
         except UnicodeDecodeError:
             return self._fail()
-        if used == len(data):
+        if used == len(data):  # type: ignore[arg-type]
             self._pending = b""
         else:
-            tail = bytes(data[used:])
+            tail = bytes(data[used:])  # type: ignore[index]
             if not _valid_prefix(tail):
                 return self._fail()
             self._pending = tail
