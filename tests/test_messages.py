@@ -174,7 +174,10 @@ def test_utf8_code_point_split_across_fragments_and_feeds(twin):
     "\u00e9\u20ac" * 25 + "\U0001f600" + "\u00e9" * 30,   # widened late to 4-byte units
     "\U0001f600\u00e9a" * 40,                               # widest first
     "plain ascii text " * 20,                                # no decoding at all
-], ids=["latin1-late", "ucs2-late", "ucs4-late", "ucs4-first", "ascii"])
+    "\u00e9" * 150 + "a" * 700,                              # denser first: the str grows
+    ("ascii " * 300 + "\u00e9t\u00e9 " * 300 + "\u65e5\u672c " * 300
+     + "\U0001f600 " * 300),                                 # widened twice, SIMD-sized feeds
+], ids=["latin1-late", "ucs2-late", "ucs4-late", "ucs4-first", "ascii", "grows", "long"])
 @pytest.mark.parametrize("decode_text", [True, False])
 def test_one_text_frame_over_many_feeds_any_cut(twin, text, decode_text):
     """One text frame whose payload spans feeds is decoded as it arrives: the
@@ -182,13 +185,31 @@ def test_one_text_frame_over_many_feeds_any_cut(twin, text, decode_text):
     raw = text.encode()
     stream = frame(TEXT, raw, key=KEY)
     expected = text if decode_text else raw
-    for size in (1, 2, 3, 5, 7, 16, 63, 64, 65, 100):
+    for size in (1, 2, 3, 5, 7, 16, 63, 64, 65, 100, 1000, 4099):
         dec = twin.MessageDecoder(decode_text=decode_text)
         got = []
         for i in range(0, len(stream), size):
             got += dec.feed(stream[i : i + size])
         assert [(m.opcode, m.data) for m in got] == [(TEXT, expected)], size
         assert type(got[0].data) is type(expected)
+        # The same object bytes.decode makes: its kind and no spare room.
+        assert sys.getsizeof(got[0].data) == sys.getsizeof(expected), size
+
+
+@pytest.mark.parametrize("size", [65535, 65536, 70001, 200_000, None])
+def test_big_text_frame_over_big_feeds(twin, size):
+    """Feeds bigger than the compiled twin's 64 KiB decoding slice, with the
+    first non-ASCII code point, and then wider ones, deep inside them."""
+    text = ("a" * 100_000 + "\u00e9" * 30_000 + "x" * 50_001 + "\u65e5" * 20_000
+            + "\U0001f600" * 10_000 + "z")
+    stream = frame(TEXT, text.encode(), key=KEY)
+    size = size or len(stream) - 1
+    dec = twin.MessageDecoder(max_message_size=None)
+    got = []
+    for i in range(0, len(stream), size):
+        got += dec.feed(stream[i : i + size])
+    assert len(got) == 1 and got[0].data == text
+    assert sys.getsizeof(got[0].data) == sys.getsizeof(text)
 
 
 def test_utf8_truncated_at_end_raised_by_final_frame(twin):
