@@ -24,16 +24,12 @@ from cpython.bytes cimport (
 from cpython.list cimport PyList_Append
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_DecodeUTF8, PyUnicode_FromObject
-from cpython.ref cimport Py_DECREF, Py_INCREF
-from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.string cimport memcpy, memmove
+from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.string cimport memcpy
 
 cdef extern from "Python.h":
-    ctypedef struct PyObject
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     void *PyUnicode_DATA(object o)
-    int PyUnicode_KIND(object o)
-    int PyUnicode_Resize(PyObject **unicode, Py_ssize_t length) except -1
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     bint PyUnicode_IS_COMPACT_ASCII(object o)
 
@@ -46,63 +42,6 @@ cdef inline uint64_t _high_bits(const uint8_t *p, Py_ssize_t n) noexcept:
     for i in range(n):
         acc |= p[i]
     return acc & 0x80
-
-cdef inline Py_ssize_t _incomplete_tail(const uint8_t *p, Py_ssize_t n) noexcept:
-    """How many bytes at the end of p[0:n] (valid UTF-8 so far) start a code
-    point that is not complete yet: 0 to 3."""
-    cdef Py_ssize_t j
-    cdef uint8_t b
-    for j in range(1, (n if n < 3 else 3) + 1):
-        b = p[n - j]
-        if b < 0x80:
-            return 0
-        if b >= 0xC0:  # the lead byte of the last code point
-            return j if j < (2 if b < 0xE0 else 3 if b < 0xF0 else 4) else 0
-    return 0
-
-
-cdef inline Py_UCS4 _kind_max(int kind) noexcept:
-    """The widest code point a str of `kind` bytes per unit may hold."""
-    return 0xFF if kind == 1 else 0xFFFF if kind == 2 else 0x10FFFF
-
-
-cdef object _new_text(Py_UCS4 maxchar, const uint8_t *ascii, Py_ssize_t n, Py_ssize_t room):
-    """A str with room for `room` code points, at the kind of `maxchar` (past
-    ASCII), starting with the n ASCII bytes `ascii`."""
-    cdef object s = PyUnicode_New(room if room > n else n, maxchar)
-    cdef int kind = PyUnicode_KIND(s)
-    cdef void *d = PyUnicode_DATA(s)
-    cdef Py_ssize_t i
-    if kind == 1:
-        memcpy(d, ascii, <size_t>n)
-    elif kind == 2:
-        for i in range(n):
-            (<uint16_t *>d)[i] = ascii[i]
-    else:
-        for i in range(n):
-            (<uint32_t *>d)[i] = ascii[i]
-    return s
-
-
-cdef object _widened(object text, Py_ssize_t n, Py_UCS4 maxchar):
-    """A str of the kind of `maxchar`, as long as `text`, starting with its
-    first n code points."""
-    cdef object s = PyUnicode_New(PyUnicode_GET_LENGTH(text), maxchar)
-    cdef int kind = PyUnicode_KIND(text), to = PyUnicode_KIND(s)
-    cdef void *src = PyUnicode_DATA(text)
-    cdef void *d = PyUnicode_DATA(s)
-    cdef Py_ssize_t i
-    if kind == 1 and to == 2:
-        for i in range(n):
-            (<uint16_t *>d)[i] = (<uint8_t *>src)[i]
-    elif kind == 1:
-        for i in range(n):
-            (<uint32_t *>d)[i] = (<uint8_t *>src)[i]
-    else:
-        for i in range(n):
-            (<uint32_t *>d)[i] = (<uint16_t *>src)[i]
-    return s
-
 
 from operator import index as _index
 import os as _os
@@ -150,7 +89,6 @@ cdef enum:
     UPFRONT = 16 << 20
     KEEP_BUFFER = 1 << 20   # message buffer kept between messages (see _drop_buffer)
     INFLATE_SLICE = 64 << 10  # compressed bytes unmasked and inflated at a time
-    TEXT_SLICE = 16 << 10     # text bytes unmasked and decoded at a time, in L1 (_consume_text)
 cdef int64_t NO_LIMIT = -1
 cdef int64_t MAX_LENGTH = 0x7FFFFFFFFFFFFFFF
 # Payloads at least this big are unmasked without the GIL (measured: see _mask_c.pyx).
@@ -1230,16 +1168,13 @@ cdef class MessageDecoder(_Decoder):
     # the decoder's growing buffer.
     cdef object _payload
     cdef uint8_t *_payload_p
-    # For such a str, the text is decoded a feed at a time, while the bytes
-    # are in cache (see _text_step): `_text` holds the code points decoded
-    # so far (`_text_len` of them, room for more, at the kind of the widest
-    # so far), or None while every byte was ASCII (the payload str is then
-    # the text); `_decoded` counts the payload bytes done (it stops before a
-    # code point still incomplete at the end of a feed).
-    cdef object _text
-    cdef Py_ssize_t _text_len
-    cdef uint64_t _decoded
-    cdef Py_ssize_t _carry        # bytes of an incomplete code point at the scratch's start
+    cdef uint64_t _high
+    # For such a str, the shape of the text so far (code points, widest
+    # class), measured a feed at a time while the bytes are in cache: the
+    # decoding at the end then needs no measuring pass over the whole text.
+    # (Code points are the bytes that are not continuation bytes, so the
+    # counts of any cut add up; the widest class is a maximum.)
+    cdef wsf_utf8_shape _shape
     cdef wsf_utf8_stream _utf8
     cdef bint _closed
     cdef int64_t _wire            # payload bytes of the message's data frames, as sent
@@ -1373,112 +1308,10 @@ cdef class MessageDecoder(_Decoder):
         else:
             self._payload = PyBytes_FromStringAndSize(NULL, n)
             self._payload_p = <uint8_t *>PyBytes_AS_STRING(self._payload)
-        self._text = None
-        self._text_len = 0
-        self._decoded = 0
-        self._carry = 0
+        self._high = 0
+        self._shape.length = 0
+        self._shape.maxchar = 0x7F
         return 0
-
-    cdef int _text_resize(self, Py_ssize_t length) except -1:
-        """Make `_text` hold `length` code points (the first ones kept): in
-        place by realloc, so the pages already written are not copied."""
-        cdef PyObject *raw = <PyObject *>self._text
-        if PyUnicode_GET_LENGTH(self._text) == length:
-            return 0
-        Py_INCREF(self._text)
-        self._text = None  # raw holds the only reference: resizable in place
-        try:
-            PyUnicode_Resize(&raw, length)
-        finally:
-            self._text = <object>raw
-            Py_DECREF(self._text)  # the reference raw held
-        return 0
-
-    cdef int _text_step(self) except -1:
-        """While a text message spanning feeds is all ASCII, its bytes are
-        unmasked straight into the payload str, which is then the message.
-        At the first code point past ASCII the text moves to `_text`: the
-        ASCII so far and the rest of this feed go in, and later feeds go
-        through _consume_text (the payload str is no longer needed)."""
-        cdef const uint8_t *p = self._payload_p + self._decoded
-        cdef Py_ssize_t n = <Py_ssize_t>(self._got - self._decoded), done, room
-        cdef wsf_utf8_shape shape
-        n -= _incomplete_tail(p, n)
-        if n <= 0:
-            return 0
-        shape = wsf_utf8_measure(p, <size_t>n, _level)
-        if shape.maxchar <= 0x7F:
-            self._decoded += <uint64_t>n
-            return 0
-        # Room for the ASCII so far and, estimated from this feed, the rest
-        # (it grows if the estimate falls short).  No slack on top: a bigger
-        # block than the final str can push glibc's allocation past its
-        # (adaptive) mmap threshold, and a fresh mapping costs a page fault
-        # per 4 KiB written: 2.6x slower on 16 MiB of emoji when measured.
-        room = <Py_ssize_t>((self._h.length - self._decoded) * shape.length // <uint64_t>n)
-        self._text = _new_text(shape.maxchar, self._payload_p, <Py_ssize_t>self._decoded,
-                               <Py_ssize_t>self._decoded + room)
-        self._text_len = <Py_ssize_t>self._decoded
-        n = <Py_ssize_t>(self._got - self._decoded)
-        done = self._decode_piece(p, n)
-        # The start of a code point still incomplete waits in the scratch
-        # buffer (the decoder's message buffer, unused by this path).
-        self._reserve(TEXT_SLICE + 4, NO_LIMIT)
-        self._carry = n - done
-        memcpy(self._buf, p + done, <size_t>self._carry)
-        self._payload = None
-        self._payload_p = NULL
-        return 0
-
-    cdef int _consume_text(self, const uint8_t *src, Py_ssize_t take) except -1:
-        """The next bytes of a text message that moved to `_text`: unmasked a
-        slice at a time into the scratch buffer, after the carried start of
-        a code point, validated and decoded there while in cache."""
-        cdef Py_ssize_t n, m, done
-        while take > 0:
-            n = take if take < TEXT_SLICE else TEXT_SLICE
-            if self._h.masked:
-                _unmask(self._buf + self._carry, src, n, self._h.key, <unsigned>(self._got & 3))
-            else:
-                memcpy(self._buf + self._carry, src, <size_t>n)
-            self._got += <uint64_t>n
-            src += n
-            take -= n
-            if not wsf_utf8_stream_feed(&self._utf8, self._buf + self._carry, <size_t>n, 0,
-                                        _level):
-                raise InvalidDataError("text message is not valid UTF-8")
-            m = self._carry + n
-            done = self._decode_piece(self._buf, m)
-            self._carry = m - done
-            memmove(self._buf, self._buf + done, <size_t>self._carry)
-        return 0
-
-    cdef Py_ssize_t _decode_piece(self, const uint8_t *p, Py_ssize_t n) except -1:
-        """Append the code points of valid p[0:n] to `_text`, but for a code
-        point left incomplete at the end; the bytes consumed."""
-        cdef wsf_utf8_shape shape
-        cdef int kind
-        cdef Py_ssize_t room, most
-        n -= _incomplete_tail(p, n)
-        if n <= 0:
-            return 0
-        shape = wsf_utf8_measure(p, <size_t>n, _level)
-        if shape.maxchar > _kind_max(PyUnicode_KIND(self._text)):
-            self._text = _widened(self._text, self._text_len, shape.maxchar)
-        room = PyUnicode_GET_LENGTH(self._text)
-        if self._text_len + <Py_ssize_t>shape.length > room:
-            # An eighth more (amortised), never past what the rest of the
-            # message can hold (a code point per byte).
-            most = self._text_len + n + <Py_ssize_t>(self._h.length - self._got)
-            room = room + room // 8
-            if room < self._text_len + <Py_ssize_t>shape.length:
-                room = self._text_len + <Py_ssize_t>shape.length
-            self._text_resize(room if room < most else most)
-        kind = PyUnicode_KIND(self._text)
-        wsf_u8d_dispatch(<uint8_t *>PyUnicode_DATA(self._text) + self._text_len * kind,
-                         shape.length, p, <size_t>n, kind, _level)
-        self._text_len += <Py_ssize_t>shape.length
-        return n
 
     cdef int _consume(self, const uint8_t *src, Py_ssize_t take) except -1:
         """Unmask the next take payload bytes into their buffer; check text."""
@@ -1486,6 +1319,7 @@ cdef class MessageDecoder(_Decoder):
         cdef unsigned phase = <unsigned>(self._got & 3)
         cdef bytes chunk
         cdef Py_ssize_t n
+        cdef wsf_utf8_shape shape
         if self._h.opcode < 8:
             self._wire += take
             if self._compressed:
@@ -1505,8 +1339,6 @@ cdef class MessageDecoder(_Decoder):
                     self._inflater.feed_to(chunk, self._limit_obj(), self._inflated)
                     chunk = None
                 return 0
-            if self._text is not None:
-                return self._consume_text(src, take)
         if self._h.opcode >= 8:
             dst = self._control + self._got
         elif self._payload is not None:
@@ -1527,7 +1359,11 @@ cdef class MessageDecoder(_Decoder):
             if not wsf_utf8_stream_feed(&self._utf8, dst, <size_t>take, 0, _level):
                 raise InvalidDataError("text message is not valid UTF-8")
             if self._payload_p != NULL and self._decode_text:
-                self._text_step()
+                shape = wsf_utf8_measure(dst, <size_t>take, _level)
+                self._shape.length += shape.length
+                if shape.maxchar > self._shape.maxchar:
+                    self._shape.maxchar = shape.maxchar
+                    self._high = 1
         return 0
 
     cdef int _control_done(self, list out) except -1:
@@ -1578,14 +1414,12 @@ cdef class MessageDecoder(_Decoder):
         if opcode == 1:
             if not wsf_utf8_stream_feed(&self._utf8, self._control, 0, 1, _level):
                 raise InvalidDataError("text message ends inside a UTF-8 sequence")
-            if self._text is not None:
-                # Decoded as it came (see _text_step); an all-ASCII str written
-                # in place (the payload) is the message as it is.
-                self._text_resize(self._text_len)
-                data = self._text
-                self._text = None
-            elif self._decode_text and data is None:
+            if self._decode_text and data is None:
                 data = _str_from_valid_utf8(<const uint8_t *>p, n, _level, True)
+            elif self._decode_text and self._high:
+                # Measured as it came (see _shape): only the decoding pass is left.
+                # (An all-ASCII str written in place is the message as it is.)
+                data = _str_of_shape(<const uint8_t *>p, n, self._shape, _level, True)
             elif data is None:
                 data = PyBytes_FromStringAndSize(p, n)
         elif data is None:
@@ -1600,6 +1434,5 @@ cdef class MessageDecoder(_Decoder):
         self._wire = 0
         self._payload = None
         self._payload_p = NULL
-        self._text = None
         wsf_utf8_stream_reset(&self._utf8)
         self._drop_buffer(KEEP_BUFFER)

@@ -29,7 +29,3 @@ cdef extern from "utf8_decode.h" nogil:
     wsf_utf8_shape wsf_utf8_measure(const uint8_t *p, size_t n, int level)
     void wsf_utf8_decode(void *dst, wsf_utf8_shape shape, const uint8_t *p, size_t n, int level)
     size_t wsf_utf8_ascii_copy(uint8_t *dst, const uint8_t *p, size_t n, int level)
-    # Valid p[0:n] holding m code points that all fit `kind` (1, 2, 4 bytes)
-    # into dst[0:m] units: a piece of a str whose kind was chosen beforehand.
-    void wsf_u8d_dispatch(uint8_t *dst, size_t m, const uint8_t *p, size_t n, int kind,
-                          int level)
