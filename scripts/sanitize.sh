@@ -81,8 +81,11 @@ if ((SUITE)); then
     for so in "$SITE"/wsfast/_*_c.*.so; do
         [[ -e $so ]] || continue
         n=$((n + 1))
-        if ! readelf -d "$so" | grep -q 'NEEDED.*libasan' \
-                || ! nm -D "$so" | grep -q '__ubsan_handle'; then
+        # Listings read whole, then grep: `readelf | grep -q` fails now and then
+        # under pipefail, as grep exits at the first match and readelf dies of
+        # SIGPIPE.
+        if ! grep -q 'NEEDED.*libasan' <<<"$(readelf -d "$so")" \
+                || ! grep -q '__ubsan_handle' <<<"$(nm -D "$so")"; then
             echo "FAIL: $so is not built with ASan and UBSan" >&2
             exit 1
         fi

@@ -130,10 +130,10 @@ run_pytest() {
         FAILED+=("$label: outcomes differ from the unpatched run")
         for run in ref ""; do
             echo "    --- failures in the ${run:-patched} run:"
-            grep -E "^(E  |FAILED|ERROR|SUBFAIL)" "$RESULTS/$label${run:+.$run}.log" | head -20
+            grep -m 20 -E "^(E  |FAILED|ERROR|SUBFAIL)" "$RESULTS/$label${run:+.$run}.log" || true
         done
     fi
-    [ "$rc" -eq 0 ] || { grep -E "^(FAILED|ERROR)" "$RESULTS/$label.log" | head -20
+    [ "$rc" -eq 0 ] || { grep -m 20 -E "^(FAILED|ERROR)" "$RESULTS/$label.log" || true
                          FAILED+=("$label: pytest exit $rc"); }
     echo "    calls through wsfast:"
     "$VPY" "$HOOK/wsfast_suite_hook.py" proof "$RESULTS/$label.calls" \
