@@ -5,7 +5,11 @@ fragments, control frames and text validation, as a peer sees them."""
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
+import textwrap
 import tracemalloc
 import zlib
 
@@ -175,6 +179,66 @@ def test_bomb_memory_stays_bounded(twin, step):
     finally:
         tracemalloc.stop()
     assert peak < limit + (1 << 20), peak - limit
+
+
+# A bomb in a fresh process, so that its peak RSS is its own: the contract bounds it
+# too (API section 7), and the allocator, not only the live objects, decides it.
+_RSS_BOMB = textwrap.dedent(
+    """
+    import sys, zlib
+    from wsfast import PerMessageDeflate, _codec
+    from wsfast.errors import MessageTooBigError
+
+    twin = _codec.load_twin(sys.argv[1])
+    step, limit = int(sys.argv[2]), 16 << 20
+
+    def status(field):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) << 10
+        raise LookupError(field)
+
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    zeros = bytes(64 << 10)
+    bomb = b"".join(c.compress(zeros) for _ in range(4096)) + c.flush(zlib.Z_SYNC_FLUSH)
+    data = twin["encode_frame"](2, bomb[:-4], rsv1=True, mask_key=b"abcd")
+    chunks = [data[i : i + step] for i in range(0, len(data), step)]
+    decoder = twin["MessageDecoder"](deflate=PerMessageDeflate(), max_message_size=limit)
+    try:  # the high-water mark from here on (Linux 4.0+), else since the start
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    before = status("VmRSS")
+    try:
+        for chunk in chunks:
+            decoder.feed(chunk)
+    except MessageTooBigError:
+        print(status("VmHWM") - before - limit)
+    else:
+        print("not refused")
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+@pytest.mark.skipif(
+    "asan" in os.environ.get("LD_PRELOAD", "") or bool(os.environ.get("WSFAST_SANITIZE")),
+    reason="ASan keeps freed memory in quarantine",
+)
+@pytest.mark.parametrize("step", [4096, 1 << 20, 1 << 30])
+def test_bomb_peak_rss_stays_bounded(twin, step):
+    """A 256 MiB bomb against a 16 MiB limit: the process's peak RSS grows by less
+    than the limit plus 1 MiB, whatever the split (the whole frame in one feed too)."""
+    env = dict(os.environ, WSFAST_NO_EXTENSIONS="1" if twin.name == "py" else "0")
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", _RSS_BOMB, twin.name, str(step)],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    over = int(run.stdout)
+    assert over < 1 << 20, f"peak RSS {over} bytes past the limit"
 
 
 def test_message_split_at_every_byte(twin):

@@ -88,7 +88,11 @@ cdef enum:
     KEY_BLOCK = 4096
     UPFRONT = 16 << 20
     KEEP_BUFFER = 1 << 20   # message buffer kept between messages (see _drop_buffer)
-    INFLATE_SLICE = 64 << 10  # compressed bytes unmasked and inflated at a time
+    INFLATE_SLICE = 128 << 10  # compressed bytes unmasked and inflated at a time
+    # An inflated piece this big is kept as it is; smaller ones are joined by
+    # runs of GATHER_PIECES (a piece costs ~40 bytes of object beside its data).
+    GATHER = 64 << 10
+    GATHER_PIECES = 64
 cdef int64_t NO_LIMIT = -1
 cdef int64_t MAX_LENGTH = 0x7FFFFFFFFFFFFFFF
 # Payloads at least this big are unmasked without the GIL (measured: see _mask_c.pyx).
@@ -1179,10 +1183,15 @@ cdef class MessageDecoder(_Decoder):
     cdef bint _closed
     cdef int64_t _wire            # payload bytes of the message's data frames, as sent
     # permessage-deflate: a compressed message's payload goes through the
-    # shared engine (_pmd.Inflater) into the growing buffer, checked as text
-    # as it comes out.
+    # shared engine (_pmd.Inflater), checked as text as it comes out, into
+    # _pieces: kept as the backend made them, not copied (small ones joined by
+    # runs, from _run_from on), and joined once at the end -- or, one piece,
+    # the message as it is.
     cdef object _inflater
+    cdef list _pieces
+    cdef Py_ssize_t _run_from
     cdef bint _compressed         # the message in progress is compressed
+    cdef bint _inflated_all       # ...and its last frame was inflated to the end
 
     def __init__(self, *, client=False, max_message_size=1 << 20, max_frame_size=None,
                  decode_text=True, deflate=None):
@@ -1200,7 +1209,10 @@ cdef class MessageDecoder(_Decoder):
         self._want_mask = want_mask
         self._rsv_ok = 0 if inflater is None else 0x40 | RSV1_FIRST_ONLY
         self._inflater = inflater
+        self._pieces = []
+        self._run_from = 0
         self._compressed = False
+        self._inflated_all = False
         self._wire = 0
         self._limit = limit
         self._max_message = max_message
@@ -1320,11 +1332,14 @@ cdef class MessageDecoder(_Decoder):
         cdef bytes chunk
         cdef Py_ssize_t n
         cdef wsf_utf8_shape shape
+        cdef bint last
         if self._h.opcode < 8:
             self._wire += take
             if self._compressed:
                 # Unmasked and inflated a slice at a time: the copy of the
-                # compressed bytes stays small however big the feed.
+                # compressed bytes stays small however big the feed.  The last
+                # slice of the message ends it in the same call (for a small
+                # message, one backend call in all).
                 while take > 0:
                     n = take if take < INFLATE_SLICE else INFLATE_SLICE
                     chunk = PyBytes_FromStringAndSize(NULL, n)
@@ -1336,7 +1351,9 @@ cdef class MessageDecoder(_Decoder):
                     self._got += n
                     src += n
                     take -= n
-                    self._inflater.feed_to(chunk, self._limit_obj(), self._inflated)
+                    last = self._got == self._h.length and (self._h.b0 & 0x80) != 0
+                    self._inflater.feed_to(chunk, self._limit_obj(), self._inflated, final=last)
+                    self._inflated_all = last
                     chunk = None
                 return 0
         if self._h.opcode >= 8:
@@ -1383,29 +1400,38 @@ cdef class MessageDecoder(_Decoder):
 
     def _inflated(self, piece):
         """Sink of the inflater: the next inflated bytes of the message."""
-        cdef Py_buffer view
-        cdef Input inp
-        cdef uint8_t *dst
-        _get_input(piece, &view, &inp)
-        try:
-            self._reserve(inp.n, self._max_message)
-            dst = self._buf + self._buf_len
-            memcpy(dst, inp.p, inp.n)
-            self._buf_len += inp.n
-            if self._opcode == 1 and not wsf_utf8_stream_feed(&self._utf8, dst, <size_t>inp.n,
-                                                              0, _level):
-                raise InvalidDataError("text message is not valid UTF-8")
-        finally:
-            _release_input(&view, &inp)
+        cdef list pieces = self._pieces
+        cdef Py_ssize_t n
+        if type(piece) is not bytes:  # a backend of another make
+            piece = bytes(piece)
+        n = PyBytes_GET_SIZE(piece)
+        if self._opcode == 1 and not wsf_utf8_stream_feed(
+                &self._utf8, <const uint8_t *>PyBytes_AS_STRING(piece), <size_t>n, 0, _level):
+            raise InvalidDataError("text message is not valid UTF-8")
+        PyList_Append(pieces, piece)
+        if n >= GATHER:
+            self._run_from = len(pieces)
+        elif len(pieces) - self._run_from >= GATHER_PIECES:
+            piece = b"".join(pieces[self._run_from:])
+            del pieces[self._run_from:]
+            PyList_Append(pieces, piece)
+            if PyBytes_GET_SIZE(piece) >= GATHER:
+                self._run_from = len(pieces)
 
     cdef int _message_done(self, list out) except -1:
         cdef int opcode = self._opcode
         cdef object data = self._payload
         cdef const char *p
         cdef Py_ssize_t n
-        if self._compressed:
-            self._inflater.feed_to(b"", self._limit_obj(), self._inflated, final=True)
-        if data is not None:
+        cdef bint inflated = self._compressed
+        if inflated:
+            if not self._inflated_all:  # an empty last frame
+                self._inflater.feed_to(b"", self._limit_obj(), self._inflated, final=True)
+            data = self._pieces[0] if len(self._pieces) == 1 else b"".join(self._pieces)
+            self._drop_pieces()
+            p = PyBytes_AS_STRING(data)
+            n = PyBytes_GET_SIZE(data)
+        elif data is not None:
             p = <const char *>self._payload_p
             n = <Py_ssize_t>self._h.length
         else:
@@ -1414,7 +1440,7 @@ cdef class MessageDecoder(_Decoder):
         if opcode == 1:
             if not wsf_utf8_stream_feed(&self._utf8, self._control, 0, 1, _level):
                 raise InvalidDataError("text message ends inside a UTF-8 sequence")
-            if self._decode_text and data is None:
+            if self._decode_text and (data is None or inflated):
                 data = _str_from_valid_utf8(<const uint8_t *>p, n, _level, True)
             elif self._decode_text and self._high:
                 # Measured as it came (see _shape): only the decoding pass is left.
@@ -1428,9 +1454,16 @@ cdef class MessageDecoder(_Decoder):
         PyList_Append(out, _new_message(opcode, data))
         return 0
 
+    cdef void _drop_pieces(self) noexcept:
+        if self._pieces:
+            self._pieces = []
+        self._run_from = 0
+
     cdef void _reset_message(self) noexcept:
+        self._drop_pieces()  # what a compressed message cut short left
         self._opcode = -1
         self._compressed = False
+        self._inflated_all = False
         self._wire = 0
         self._payload = None
         self._payload_p = NULL

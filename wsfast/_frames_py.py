@@ -58,7 +58,7 @@ _RSV_BITS = ((0x40, "RSV1"), (0x20, "RSV2"), (0x10, "RSV3"))
 #: message (permessage-deflate, RFC 7692 section 6.1).
 _RSV1_FIRST_ONLY = 0x100
 #: Compressed bytes unmasked and inflated at a time.
-_INFLATE_SLICE = 64 << 10
+_INFLATE_SLICE = 128 << 10
 _DATA = (Opcode.TEXT, Opcode.BINARY)
 
 
@@ -844,6 +844,7 @@ class MessageDecoder(_Decoder):
         "_wire",
         "_inflater",
         "_compressed",
+        "_inflated_all",
         "_inflated",
     )
 
@@ -883,6 +884,7 @@ class MessageDecoder(_Decoder):
         #: inflated as their bytes arrive, into ``_inflated``.
         self._inflater = inflater
         self._compressed = False
+        self._inflated_all = False  # ...and its last frame was inflated to the end
         self._inflated = MessageBuffer()
 
     def feed(self, data: Buffer) -> list[Message]:
@@ -956,12 +958,16 @@ class MessageDecoder(_Decoder):
             self._wire += len(chunk)
             if self._compressed:
                 # Unmasked and inflated a slice at a time: the copy of the
-                # compressed bytes stays small however big the feed.
+                # compressed bytes stays small however big the feed.  The last
+                # slice of the message ends it in the same call (for a small
+                # message, one backend call in all).
                 for start in range(0, len(chunk), _INFLATE_SLICE):
                     part = chunk[start : start + _INFLATE_SLICE]
                     data = _masked(part, _rotate(key, self._got)) if key is not None else part
                     self._got += len(part)
-                    self._inflate(data, final=False)
+                    last = self._got == hdr.payload_length and hdr.fin
+                    self._inflate(data, final=last)
+                    self._inflated_all = last
                 return
         buf = self._control if hdr.opcode >= 8 else self._message
         start = len(buf)
@@ -1003,7 +1009,8 @@ class MessageDecoder(_Decoder):
         assert opcode is not None  # a data frame opened the message
         raw: bytes | bytearray = self._message
         if self._compressed:
-            self._inflate(b"", final=True)
+            if not self._inflated_all:  # an empty last frame
+                self._inflate(b"", final=True)
             raw = self._inflated.take()
         if opcode == Opcode.TEXT:
             if not self._utf8._feed(b"", final=True):
@@ -1023,4 +1030,5 @@ class MessageDecoder(_Decoder):
         self._wire = 0
         if self._compressed:
             self._compressed = False
+            self._inflated_all = False
             self._inflated.clear()
