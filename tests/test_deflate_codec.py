@@ -11,11 +11,12 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
+import types
 import zlib
 
 import pytest
 
-from wsfast import PerMessageDeflate
+from wsfast import PerMessageDeflate, _pmd
 from wsfast.errors import InvalidDataError, MessageTooBigError, ProtocolError
 
 KEY = b"\x37\xfa\x21\x3d"
@@ -344,3 +345,65 @@ def test_deflate_differential_between_twins(both_twins):
             except Exception as exc:  # noqa: BLE001 - compared across twins
                 results.append((type(exc).__name__, getattr(exc, "close_code", None)))
         assert results[0] == results[1]
+
+
+# --- deflate_backend -----------------------------------------------------------------
+
+
+def _counting_zlib() -> types.ModuleType:
+    """A zlib-compatible module of another make: zlib, counting its (de)compressors."""
+    module = types.ModuleType("counting_zlib")
+    module.made = {"compressobj": 0, "decompressobj": 0}
+
+    def compressobj(*args, **kwargs):
+        module.made["compressobj"] += 1
+        return zlib.compressobj(*args, **kwargs)
+
+    def decompressobj(*args, **kwargs):
+        module.made["decompressobj"] += 1
+        return zlib.decompressobj(*args, **kwargs)
+
+    module.compressobj, module.decompressobj = compressobj, decompressobj
+    module.error, module.Z_SYNC_FLUSH, module.Z_FULL_FLUSH = zlib.error, zlib.Z_SYNC_FLUSH, zlib.Z_FULL_FLUSH
+    module.DEFLATED, module.MAX_WBITS = zlib.DEFLATED, zlib.MAX_WBITS
+    return module
+
+
+def test_deflate_backend_module_is_used(twin):
+    """A module passed as deflate_backend does the work on both sides."""
+    module = _counting_zlib()
+    encoder = twin.FrameEncoder(client=True, deflate=DEFAULT, deflate_backend=module)
+    decoder = twin.MessageDecoder(deflate=DEFAULT, deflate_backend=module)
+    texts = ["héllo wörld " * n for n in (1, 100, 5000)]
+    wire = b"".join(encoder.text(t) for t in texts)
+    assert [m.data for m in feed_all(decoder, wire, 1000)] == texts
+    assert module.made["compressobj"] >= 1
+    assert module.made["decompressobj"] >= 1
+
+
+@pytest.mark.parametrize("name", list(_pmd.BACKENDS))
+def test_deflate_backend_by_name(twin, name):
+    """Every installed backend, by name: the same messages and the same limits."""
+    if name not in _pmd.available_backends():
+        pytest.skip(f"{name} is not installed")
+    encoder = twin.FrameEncoder(client=True, deflate=DEFAULT, deflate_backend=name)
+    decoder = twin.MessageDecoder(deflate=DEFAULT, max_message_size=100_000, deflate_backend=name)
+    data = bytes(range(256)) * 400
+    out = feed_all(decoder, encoder.binary(data[:100_000]) + encoder.text("fin"), 777)
+    assert [m.data for m in out] == [data[:100_000], "fin"]
+    with pytest.raises(MessageTooBigError):
+        decoder.feed(encoder.binary(data[:100_001]))
+
+
+@pytest.mark.parametrize("deflate", [DEFAULT, None])
+def test_deflate_backend_errors(twin, deflate):
+    """A wrong backend is refused at construction, whether or not deflate was agreed."""
+    for cls in (twin.FrameEncoder, twin.MessageDecoder):
+        with pytest.raises(ValueError, match="unknown deflate backend"):
+            cls(deflate=deflate, deflate_backend="gzip")
+        with pytest.raises(TypeError):
+            cls(deflate=deflate, deflate_backend=42)
+        missing = [n for n in _pmd.BACKENDS if n not in _pmd.available_backends()]
+        if missing:
+            with pytest.raises(ImportError):
+                cls(deflate=deflate, deflate_backend=missing[0])

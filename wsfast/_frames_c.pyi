@@ -1,6 +1,7 @@
 """Stub of the compiled frame-codec twin (same surface as _frames_py)."""
 
 import sys
+from types import ModuleType
 from typing import final
 
 from .deflate import PerMessageDeflate
@@ -64,6 +65,7 @@ class FrameEncoder:
         compress_threshold: int = 0,
         compression_level: int | None = None,
         mem_level: int | None = None,
+        deflate_backend: str | ModuleType | None = None,
     ) -> None: ...
     def encode(
         self, opcode: int, payload: Buffer, *, fin: bool = True, rsv1: bool = False
@@ -133,6 +135,7 @@ class MessageDecoder:
         max_frame_size: int | None = None,
         decode_text: bool = True,
         deflate: PerMessageDeflate | None = None,
+        deflate_backend: str | ModuleType | None = None,
     ) -> None: ...
     def feed(self, data: Buffer) -> list[Message]: ...
     @property

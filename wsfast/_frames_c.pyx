@@ -14,7 +14,7 @@
 #   struct, so fail-fast validation costs nothing per fragment.
 
 cimport cython
-from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release
 from cpython.bytes cimport (
     PyBytes_AS_STRING,
     PyBytes_CheckExact,
@@ -54,7 +54,7 @@ from .errors import (
     already_initialised_error,
     in_use_error,
 )
-from ._pmd import Deflater as _Deflater, Inflater as _Inflater
+from ._pmd import Deflater as _Deflater, Inflater as _Inflater, get_backend as _get_backend
 from .protocol import FrameHeader, Opcode, _preview
 
 include "_simd.pxi"
@@ -641,7 +641,7 @@ def encode_close(code=1000, reason=""):
 @cython.auto_pickle(False)
 @cython.embedsignature(False)
 cdef class FrameEncoder:
-    """FrameEncoder(*, client=False, deflate=None, compress_threshold=0, compression_level=None, mem_level=None)
+    """FrameEncoder(*, client=False, deflate=None, compress_threshold=0, compression_level=None, mem_level=None, deflate_backend=None)
 --
 
     Encodes frames (RFC 6455 section 5.2).
@@ -653,8 +653,10 @@ cdef class FrameEncoder:
     escape hatch.  With ``deflate`` (the agreed ``PerMessageDeflate``) data
     messages of at least ``compress_threshold`` bytes (0-1024, judged by the
     first frame) are compressed, at ``compression_level`` and ``mem_level``
-    when given.  Safe to share between threads: no two frames ever get the
-    same key.  It cannot be copied or pickled (a copy would replay keys)."""
+    when given, by ``deflate_backend`` (``"zlib"``, ``"zlib-ng"``, ``"isal"``
+    or such a module; by default zlib-ng when installed, else the standard
+    library's zlib).  Safe to share between threads: no two frames ever get
+    the same key.  It cannot be copied or pickled (a copy would replay keys)."""
 
     cdef readonly bint client
     cdef bytes _keys
@@ -672,7 +674,7 @@ cdef class FrameEncoder:
     cdef bint _compressing      # the message being sent in fragments is
 
     def __init__(self, *, client=False, deflate=None, compress_threshold=0,
-                 compression_level=None, mem_level=None):
+                 compression_level=None, mem_level=None, deflate_backend=None):
         cdef bint masked = bool(client)
         cdef Py_ssize_t threshold = _index(compress_threshold)
         if not 0 <= threshold <= 1024:
@@ -684,7 +686,10 @@ cdef class FrameEncoder:
                 options["level"] = compression_level
             if mem_level is not None:
                 options["mem_level"] = mem_level
-            deflater = _Deflater.for_endpoint(deflate, client=masked, **options)
+            deflater = _Deflater.for_endpoint(deflate, client=masked, backend=deflate_backend,
+                                              **options)
+        elif deflate_backend is not None:
+            _get_backend(deflate_backend)  # a wrong one is an error even without deflate
         with cython.critical_section(self):
             self.client = masked
             self._keys = b""
@@ -1125,7 +1130,7 @@ cdef class FrameDecoder(_Decoder):
 @cython.final
 @cython.embedsignature(False)
 cdef class MessageDecoder(_Decoder):
-    """MessageDecoder(*, client=False, max_message_size=1048576, max_frame_size=None, decode_text=True, deflate=None)
+    """MessageDecoder(*, client=False, max_message_size=1048576, max_frame_size=None, decode_text=True, deflate=None, deflate_backend=None)
 --
 
     Streaming message decoder (RFC 6455 sections 5.4-5.6 and 7).
@@ -1144,7 +1149,7 @@ cdef class MessageDecoder(_Decoder):
     With ``deflate`` (the ``PerMessageDeflate`` parameters agreed in the
     handshake) compressed messages (RSV1 on their first frame, RFC 7692) are
     inflated as their bytes arrive, bounded by ``max_message_size`` both as
-    sent and as inflated.
+    sent and as inflated, by ``deflate_backend`` (as for ``FrameEncoder``).
 
     Errors: ``ProtocolError`` (1002), ``InvalidDataError`` (1007),
     ``MessageTooBigError`` (1009).  The messages completed by the same
@@ -1194,7 +1199,7 @@ cdef class MessageDecoder(_Decoder):
     cdef bint _inflated_all       # ...and its last frame was inflated to the end
 
     def __init__(self, *, client=False, max_message_size=1 << 20, max_frame_size=None,
-                 decode_text=True, deflate=None):
+                 decode_text=True, deflate=None, deflate_backend=None):
         cdef int want_mask
         cdef int64_t limit, max_message
         cdef bint text
@@ -1203,8 +1208,13 @@ cdef class MessageDecoder(_Decoder):
         limit = _limit_arg(max_frame_size, "max_frame_size")
         max_message = _limit_arg(max_message_size, "max_message_size")
         text = bool(decode_text)
-        inflater = None if deflate is None else _Inflater.for_endpoint(
-            deflate, client=not want_mask)
+        if deflate is not None:
+            inflater = _Inflater.for_endpoint(deflate, client=not want_mask,
+                                              backend=deflate_backend)
+        else:
+            inflater = None
+            if deflate_backend is not None:
+                _get_backend(deflate_backend)  # a wrong one is an error even without deflate
         self._start_init()
         self._want_mask = want_mask
         self._rsv_ok = 0 if inflater is None else 0x40 | RSV1_FIRST_ONLY

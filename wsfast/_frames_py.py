@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 import threading
 from operator import index
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._buffers import byte_view, key_bytes
 from ._mask_py import _mask_tail, _masked, _rotate
-from ._pmd import Deflater, Inflater, MessageBuffer
+from ._pmd import Deflater, Inflater, MessageBuffer, get_backend
 from ._utf8_py import Utf8Validator
 from .errors import (
     InvalidDataError,
@@ -328,8 +329,10 @@ class FrameEncoder:
     escape hatch.  With ``deflate`` (the agreed ``PerMessageDeflate``) data
     messages of at least ``compress_threshold`` bytes (0-1024, judged by the
     first frame) are compressed, at ``compression_level`` and ``mem_level``
-    when given.  Safe to share between threads: no two frames ever get the
-    same key.  It cannot be copied or pickled (a copy would replay keys).
+    when given, by ``deflate_backend`` (``"zlib"``, ``"zlib-ng"``, ``"isal"``
+    or such a module; by default zlib-ng when installed, else the standard
+    library's zlib).  Safe to share between threads: no two frames ever get
+    the same key.  It cannot be copied or pickled (a copy would replay keys).
     """
 
     __slots__ = (
@@ -354,6 +357,7 @@ class FrameEncoder:
         compress_threshold: int = 0,
         compression_level: int | None = None,
         mem_level: int | None = None,
+        deflate_backend: str | ModuleType | None = None,
     ) -> None:
         masked = bool(client)
         threshold = index(compress_threshold)
@@ -366,7 +370,11 @@ class FrameEncoder:
                 options["level"] = compression_level
             if mem_level is not None:
                 options["mem_level"] = mem_level
-            deflater = Deflater.for_endpoint(deflate, client=masked, **options)
+            deflater = Deflater.for_endpoint(
+                deflate, client=masked, backend=deflate_backend, **options
+            )
+        elif deflate_backend is not None:
+            get_backend(deflate_backend)  # a wrong one is an error even without deflate
         self._lock = threading.Lock()
         with self._lock:
             self._client = masked
@@ -816,7 +824,7 @@ class MessageDecoder(_Decoder):
     With ``deflate`` (the ``PerMessageDeflate`` parameters agreed in the
     handshake) compressed messages (RSV1 on their first frame, RFC 7692) are
     inflated as their bytes arrive, bounded by ``max_message_size`` both as
-    sent and as inflated.
+    sent and as inflated, by ``deflate_backend`` (as for ``FrameEncoder``).
 
     Errors: ``ProtocolError`` (1002), ``InvalidDataError`` (1007),
     ``MessageTooBigError`` (1009).  The messages completed by the same
@@ -856,6 +864,7 @@ class MessageDecoder(_Decoder):
         max_frame_size: int | None = None,
         decode_text: bool = True,
         deflate: PerMessageDeflate | None = None,
+        deflate_backend: str | ModuleType | None = None,
     ) -> None:
         self._start_init()  # before any argument runs code of its own
         if max_frame_size is not None:
@@ -867,7 +876,11 @@ class MessageDecoder(_Decoder):
             if max_message_size < 0:
                 raise ValueError(f"max_message_size must be >= 0, got {max_message_size}")
         text = bool(decode_text)
-        inflater = None if deflate is None else Inflater.for_endpoint(deflate, client=bool(client))
+        inflater = None
+        if deflate is not None:
+            inflater = Inflater.for_endpoint(deflate, client=bool(client), backend=deflate_backend)
+        elif deflate_backend is not None:
+            get_backend(deflate_backend)  # a wrong one is an error even without deflate
         super().__init__(client, max_frame_size, 0 if deflate is None else 0x40 | _RSV1_FIRST_ONLY)
         #: None: no limit; 0 is a limit of zero.
         self._max_message = max_message_size
