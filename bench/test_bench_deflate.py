@@ -1,4 +1,4 @@
-"""pytest-benchmark: permessage-deflate, wsfast's engine against websockets and aiohttp.
+"""pytest-benchmark: permessage-deflate, wsfast against websockets and aiohttp.
 
     python -m pytest bench/test_bench_deflate.py                    # every group
     python -m pytest bench/test_bench_deflate.py -k "1KiB"          # one size
@@ -9,9 +9,10 @@ The rows are those of ``python -m wsfast bench --only deflate`` (see
 text), one message inflated (``inflate``) or compressed (``deflate level 1``,
 ``deflate level 6``) per call, cycling through distinct messages with one
 long-lived (de)compressor, so the time per call is the per-message cost with
-context takeover.  wsfast runs on every installed backend (stdlib zlib, zlib-ng,
-ISA-L); websockets and aiohttp (when installed) run on stdlib zlib; a bare zlib call
-is the reference.  Every implementation's output is checked over one whole cycle
+context takeover.  wsfast's MessageDecoder and FrameEncoder run per twin, the compiled
+one on every installed backend (stdlib zlib, zlib-ng, ISA-L), with the shared engine
+alone as one more row; websockets and aiohttp (when installed) run on stdlib zlib; a
+bare zlib call is the reference.  Every implementation's output is checked over one whole cycle
 before it is timed.  Timings are never assertions.
 """
 

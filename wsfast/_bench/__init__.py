@@ -132,8 +132,8 @@ __all__ = [
 
 #: Topic names, in report order; ``wsfast._bench.<name>`` contributes the rows.
 TOPICS = ("mask", "utf8", "text", "frames")
-#: Topics run only when named with ``--only``: ``deflate`` times the permessage-deflate
-#: engine that both twins share (no rows per twin, until the decoders use it).
+#: Topics run only when named with ``--only``: ``deflate`` (permessage-deflate, about
+#: 10-15 s more).
 EXTRA_TOPICS = ("deflate",)
 
 #: Payload sizes of a full run and of ``--quick``.

@@ -10,13 +10,19 @@ Row groups, per size:
 
 ``inflate``
     the pool compressed once by stdlib zlib at level 6 (window 15, context takeover,
-    tail stripped: what a typical peer sends).  wsfast :class:`~wsfast._pmd.Inflater`
-    on every installed backend (``feed(payload, limit, final=True)``, the limit being
-    1 MiB or the message size), the integrations' peers of this row group, and, as
-    the reference, one unbounded ``decompressobj.decompress(payload + tail)``.
+    tail stripped: what a typical peer sends).  wsfast's ``MessageDecoder.feed`` of
+    each twin, on a server, given each payload as one masked BINARY frame with RSV1
+    (``max_message_size`` being 1 MiB or the message size): on stdlib zlib for both
+    twins, and on every other installed backend for the compiled one
+    (``deflate_backend``); the shared engine alone (``wsfast._pmd.Inflater.feed``,
+    stdlib zlib); the integrations' peers of this row group (their inflate step alone,
+    no framing or unmasking, like the engine row), and, as the reference, one
+    unbounded ``decompressobj.decompress(payload + tail)``.
 ``deflate level 1`` / ``deflate level 6``
-    wsfast :class:`~wsfast._pmd.Deflater` on every backend that has the level,
-    the integrations' peers of this row group, and the reference: ``compress`` +
+    wsfast's ``FrameEncoder.binary`` of each twin (a server's: unmasked), on every
+    backend that has the level as for ``inflate``; the engine alone
+    (``wsfast._pmd.Deflater.compress``); the integrations' peers of this row group
+    (compression alone), and the reference: ``compress`` +
     ``flush(Z_SYNC_FLUSH)`` on a stdlib ``compressobj``.
 
 The peers are the integrations' ``BENCH_PEERS["deflate"]`` (see ``wsfast._bench``):
@@ -32,10 +38,10 @@ hook in the integration module, by ``call``:
     next message of ``work.messages`` into a frame payload, tail removed.
 
 Every case is checked before it is timed: a whole cycle of the pool must inflate to
-the messages (deflate rows: their output, inflated by stdlib zlib, must).  Rows are
-kind ``wsfast-py`` for wsfast (the engine is one pure-Python module over the backend,
-shared by both twins; the "vs py twin" column is then the ratio to wsfast on stdlib
-zlib) and the peers' own kind (``lib-py``: they run on stdlib zlib).
+the messages (deflate rows: their output, inflated by stdlib zlib, must).  Both twins
+run the same engine (``wsfast._pmd``, pure Python over the backend), so "vs py twin"
+measures what the compiled framing, unmasking and gathering add; the peers are of kind
+``lib-py`` (they run on stdlib zlib).
 """
 
 from __future__ import annotations
@@ -144,6 +150,7 @@ class Impl:
     label: str
     kind: str
     prepare: Callable[[Workload], Callable[[], bytes]]
+    framed: bool = False  # deflate rows: the output is a whole frame, not a payload
 
 
 @dataclass
@@ -163,7 +170,8 @@ def check(impl: Impl, work: Workload, inflate: bool) -> Callable[[], bytes]:
         got = [step() for _ in work.messages]
     else:
         d = zlib.decompressobj(-15)
-        got = [d.decompress(step() + _TAIL) for _ in work.messages]
+        got = [d.decompress(_payload(step()) if impl.framed else step() + _TAIL)
+               for _ in work.messages]
     if got != work.messages:
         raise AssertionError(f"{impl.label} does not round-trip the messages")
     return step
@@ -171,26 +179,63 @@ def check(impl: Impl, work: Workload, inflate: bool) -> Callable[[], bytes]:
 
 # -- wsfast -------------------------------------------------------------------------
 
+_KEY = b"\x1f\x8b\x5a\xc3"
 
-def _wsfast_inflate(backend: str) -> Callable[[Workload], Callable[[], bytes]]:
-    from wsfast._pmd import Inflater
+
+def _payload(frame: bytes) -> bytes:
+    """A server frame's compressed payload with the tail put back."""
+    from wsfast import parse_header
+
+    header = parse_header(frame)
+    assert header is not None and header.rsv1
+    return frame[header.header_length :] + _TAIL
+
+
+def _wsfast_inflate(twin: dict[str, Any],
+                    backend: str) -> Callable[[Workload], Callable[[], bytes]]:
+    from wsfast import PerMessageDeflate
 
     def prepare(work: Workload) -> Callable[[], bytes]:
-        feed = Inflater(15, backend=backend).feed
-        payloads = itertools.cycle(work.compressed)
-        limit = work.limit
-        return lambda: feed(next(payloads), limit, final=True)
+        frames = [twin["encode_frame"](2, p, rsv1=True, mask_key=_KEY) for p in work.compressed]
+        decoder = twin["MessageDecoder"](deflate=PerMessageDeflate(), max_message_size=work.limit,
+                                         deflate_backend=backend)
+        feed = decoder.feed
+        wire = itertools.cycle(frames)
+        return lambda: feed(next(wire))[0].data
 
     return prepare
 
 
-def _wsfast_deflate(backend: str, level: int) -> Callable[[Workload], Callable[[], bytes]]:
+def _engine_inflate(work: Workload) -> Callable[[], bytes]:
+    from wsfast._pmd import Inflater
+
+    feed = Inflater(15, backend="zlib").feed
+    payloads = itertools.cycle(work.compressed)
+    limit = work.limit
+    return lambda: feed(next(payloads), limit, final=True)
+
+
+def _engine_deflate(level: int) -> Callable[[Workload], Callable[[], bytes]]:
     from wsfast._pmd import Deflater
 
     def prepare(work: Workload) -> Callable[[], bytes]:
-        compress = Deflater(15, level=level, backend=backend).compress
+        compress = Deflater(15, level=level, backend="zlib").compress
         messages = itertools.cycle(work.messages)
         return lambda: compress(next(messages))
+
+    return prepare
+
+
+def _wsfast_deflate(twin: dict[str, Any], backend: str,
+                    level: int) -> Callable[[Workload], Callable[[], bytes]]:
+    from wsfast import PerMessageDeflate
+
+    def prepare(work: Workload) -> Callable[[], bytes]:
+        encoder = twin["FrameEncoder"](deflate=PerMessageDeflate(), compression_level=level,
+                                       deflate_backend=backend)
+        binary = encoder.binary
+        messages = itertools.cycle(work.messages)
+        return lambda: binary(next(messages))
 
     return prepare
 
@@ -227,23 +272,47 @@ def _installed(module: str) -> str | None:
     return None
 
 
-def discover() -> Discovery:
-    """The deflate paths available here."""
+def discover(twins: dict[str, dict[str, Any] | None] | None = None) -> Discovery:
+    """The deflate paths available here, for ``twins`` (see
+    ``wsfast._bench.load_twins``, which is called when None)."""
     from wsfast._pmd import BACKENDS, available_backends
 
+    from . import load_twins
+
+    if twins is None:
+        twins = load_twins()[0]
     found = Discovery([], {level: [] for level in LEVELS}, [])
     backends = available_backends()
     for name in BACKENDS:
         if name not in backends:
             found.unavailable.append((f"wsfast on {name}", "backend not installed"))
-    for name, backend in backends.items():
-        found.inflate.append(Impl(f"wsfast-{name}", f"wsfast Inflater ({name})", "wsfast-py",
-                                  _wsfast_inflate(name)))
+    c = twins.get("c") or {}
+    py = twins["py"]
+    assert py is not None
+    # Each twin on stdlib zlib (the peers' backend), then the compiled twin on the
+    # others: the twins share the engine, so the pure twin on them says nothing new.
+    rows = [(twin, kind, suffix, name)
+            for twin, kind, suffix in ((c, "wsfast-c", "compiled"), (py, "wsfast-py", "pure"))
+            if twin.get("MessageDecoder") is not None
+            for name in backends if name == "zlib" or kind == "wsfast-c"]
+    for twin, kind, suffix, name in rows:
+        found.inflate.append(Impl(f"wsfast-{kind[7:]}-{name}",
+                                  f"wsfast MessageDecoder.feed, {suffix} ({name})", kind,
+                                  _wsfast_inflate(twin, name)))
         for level in LEVELS:
-            if level in backend.levels:
+            if level in backends[name].levels:
                 found.deflate[level].append(
-                    Impl(f"wsfast-{name}", f"wsfast Deflater ({name}, level {level})",
-                         "wsfast-py", _wsfast_deflate(name, level)))
+                    Impl(f"wsfast-{kind[7:]}-{name}",
+                         f"wsfast FrameEncoder.binary, {suffix} ({name}, level {level})",
+                         kind, _wsfast_deflate(twin, name, level), framed=True))
+    # The engine alone (what the peers' rows time: no framing, no masking).
+    found.inflate.append(Impl("wsfast-engine", "wsfast Inflater.feed, the engine alone (zlib)",
+                              "wsfast-py", _engine_inflate))
+    for level in LEVELS:
+        found.deflate[level].append(
+            Impl("wsfast-engine",
+                 f"wsfast Deflater.compress, the engine alone (zlib, level {level})",
+                 "wsfast-py", _engine_deflate(level)))
     for peer in peers("deflate"):
         why = _installed(peer.library)
         hit = None if why else find_object(peer.paths)
@@ -275,7 +344,7 @@ def count(ctx: Context) -> int:
 
 def groups(ctx: Context) -> Iterator[Group]:
     """``inflate`` and ``deflate level N`` at every size."""
-    found = discover()
+    found = discover(ctx.twins)
     for name, reason in found.unavailable:
         ctx.unavailable(name, reason)
     for size in QUICK_SIZES if ctx.quick else SIZES:
