@@ -11,7 +11,7 @@ with no command it prints the help.
            copy / memcpy reference rows (see ``wsfast._bench``).
 ``decode`` list the frames of a captured byte stream and check it as a strict
            receiver would (see ``wsfast._inspect``).
-``run``    run a Python command (uvicorn, a script) with WebSocket stacks patched
+``run``    run a Python command (a server, a script) with WebSocket stacks patched
            to use wsfast, worker processes included (see ``wsfast.integrations._run``).
 """
 
@@ -77,8 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "bench", help="benchmark the twins against installed WebSocket libraries",
         description="Time wsfast's compiled and pure twins side by side with the "
-        "installed WebSocket libraries (websockets, aiohttp, tornado, wsaccel, wsproto, "
-        "autobahn: pip install 'wsfast[bench]') and copy/memcpy references: masking, "
+        "installed WebSocket libraries that the integrations name as peers (pip install "
+        "'wsfast[bench]' installs them all) and copy/memcpy references: masking, "
         "UTF-8 validation, frames and messages. Median of several samples per case, "
         "cases interleaved; a summary of the ratios at the end; progress and the ETA "
         "on standard error. A full run takes about a minute and a quarter on 2 busy cores, "

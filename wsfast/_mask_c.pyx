@@ -1,12 +1,12 @@
 # Compiled twin of masking: a thin shell over _csrc/mask.h.  Behaviour is the
 # pure twin's (_mask_py.py); comments here only explain what differs.
 #
-# Buffers come in through PyObject_GetBuffer (plus a fast path for exact
-# bytes), not typed memoryviews: a typed memoryview costs hundreds of ns per
+# Buffers come in through the shared helpers of _buffers.pxi (a fast path for
+# exact bytes, else the buffer protocol), not typed memoryviews: a typed memoryview costs hundreds of ns per
 # call, which would dominate small frames.
 
 cimport cython
-from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release
 from cpython.long cimport PyLong_CheckExact
 from cpython.number cimport PyNumber_Index
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_CheckExact, PyByteArray_GET_SIZE
@@ -280,16 +280,15 @@ def _mask_at(level, data, key, offset=0):
     return _masked(data, k, _phase(offset), lv, &n)
 
 
-# --- Key-first entry point (tornado's ``websocket_mask(mask, data)`` order) ---
+# --- Key-first entry point (for a stack whose mask function takes the key first) ---
 # A compiled function rather than a Python wrapper swapping the arguments of
 # mask(): the wrapper's extra call costs about 100 ns, as much as masking a
-# small frame.  Not in __all__: wsfast.integrations.tornado installs it.
+# small frame.  Not in __all__: an integration (wsfast/integrations/) installs it.
 
 def _mask_key_first(key, data):
     """_mask_key_first(key: Buffer, data: Buffer) -> bytes
 
-    ``mask(data, key)`` with the key first: the argument order of tornado's
-    ``websocket_mask(mask, data)``."""
+    ``mask(data, key)`` with the key first, for stacks that mask in that order."""
     cdef uint8_t k[4]
     cdef Py_ssize_t n
     _get_key(key, k)

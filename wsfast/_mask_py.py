@@ -185,13 +185,12 @@ class Masker:
         return f"Masker(key={self._key!r}, offset={self._offset})"
 
 
-# --- Key-first entry point (tornado's ``websocket_mask(mask, data)`` order) ---
+# --- Key-first entry point (for a stack whose mask function takes the key first) ---
 
 
 def _mask_key_first(key: Buffer, data: Buffer) -> bytes:
-    """``mask(data, key)`` with the key first: the argument order of tornado's
-    ``websocket_mask(mask, data)``.  Not in ``__all__``:
-    ``wsfast.integrations.tornado`` installs it."""
+    """``mask(data, key)`` with the key first, for stacks that mask in that order.
+    Not in ``__all__``: an integration (``wsfast/integrations/``) installs it."""
     key = key_bytes(key)
     if type(data) is not bytes:
         data = byte_view(data)

@@ -107,7 +107,7 @@ FREE_RESTARTS = 16
 #: ...plus one per this many compressed bytes of the message.
 RESTART_INPUT = 1024
 
-#: Compression level when none is given: zlib's fastest, as aiohttp uses.  On
+#: Compression level when none is given: zlib's fastest.  On
 #: JSON-like text, stdlib zlib at level 1 takes 1.7x (1 KiB messages) to 2x (64 KiB)
 #: fewer instructions than at level 6 for output 22-25 % larger; zlib-ng's level 1
 #: is 3.3x cheaper again for output 18-27 % larger than zlib's, its level 2 1.3-1.6x

@@ -2,13 +2,14 @@
 # Behaviour is the pure twin's (_utf8_py.py); comments here explain only what
 # differs.
 #
-# Buffers come in through PyObject_GetBuffer (plus an exact-bytes fast path),
-# not typed memoryviews, which cost more than validating a short text.  The
+# Buffers come in through the shared helpers of _buffers.pxi (an exact-bytes
+# fast path, else the buffer protocol), not typed memoryviews, which cost more
+# than validating a short text.  The
 # streaming state is the kernel's DFA state (a few bytes in the object), so a
 # feed never allocates.
 
 cimport cython
-from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
 from libc.stdint cimport uint8_t
 
