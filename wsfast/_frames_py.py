@@ -928,11 +928,16 @@ class MessageDecoder(_Decoder):
                 if hdr is None:
                     return
                 length = hdr.payload_length
-                if hdr.fin and hdr.opcode in _DATA and end - pos >= length and not hdr.rsv1:
+                if hdr.fin and hdr.opcode in _DATA and end - pos >= length:
                     # A whole single-frame message in this input: no buffering.
-                    out.append(self._whole_message(hdr, view[pos : pos + length]))
-                    pos += length
-                    continue
+                    if not hdr.rsv1:
+                        out.append(self._whole_message(hdr, view[pos : pos + length]))
+                        pos += length
+                        continue
+                    if length <= _INFLATE_SLICE:
+                        out.append(self._whole_compressed(hdr, view[pos : pos + length]))
+                        pos += length
+                        continue
                 self._hdr, self._got = hdr, 0
                 if hdr.opcode in (Opcode.TEXT, Opcode.BINARY):
                     self._opcode = hdr.opcode
@@ -963,6 +968,31 @@ class MessageDecoder(_Decoder):
             if self._decode_text:
                 return Message(Opcode.TEXT, text)
         return Message(hdr.opcode, data)
+
+    def _whole_compressed(self, hdr: FrameHeader, payload: memoryview) -> Message:
+        """The message of one unfragmented compressed frame whose payload (one
+        slice at most) is all here: inflated in one call, text checked as it
+        comes out, as the general path does."""
+        assert self._inflater is not None  # RSV1 is refused without deflate
+        key = hdr.mask_key
+        data = _masked(payload, key) if key is not None else bytes(payload)
+        pieces: list[bytes] = []
+        if hdr.opcode != Opcode.TEXT:
+            self._inflater.feed_to(data, self._max_message, pieces.append, final=True)
+            return Message(hdr.opcode, pieces[0] if len(pieces) == 1 else b"".join(pieces))
+        utf8 = self._utf8
+
+        def sink(piece: bytes) -> None:
+            pieces.append(piece)
+            if not utf8._feed(piece):
+                raise InvalidDataError("text message is not valid UTF-8")
+
+        self._inflater.feed_to(data, self._max_message, sink, final=True)
+        if not utf8._feed(b"", final=True):
+            raise InvalidDataError("text message ends inside a UTF-8 sequence")
+        utf8.reset()
+        raw = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        return Message(Opcode.TEXT, str(raw, "utf-8") if self._decode_text else raw)
 
     def _consume(self, hdr: FrameHeader, chunk: memoryview) -> None:
         """Unmask ``chunk`` of the current payload into its buffer; check text."""
