@@ -471,9 +471,7 @@ def test_bomb_memory_peak(backend: str, bomb: bytes, step: int | None) -> None:
 
     peak = _peak(run)
     assert peak < BOMB_LIMIT + MIB, peak
-    # Refused at most OUTPUT_SLACK short of the limit (the last call asks for what is
-    # left and one byte more), never past it.
-    assert BOMB_LIMIT - _pmd.OUTPUT_SLACK <= len(out) <= BOMB_LIMIT + 1
+    assert BOMB_LIMIT - _pmd.OUTPUT_CHUNK <= len(out) <= BOMB_LIMIT + 1
     assert fed < len(pieces)  # raised on the way, not at the end
     with pytest.raises(MessageTooBigError):  # and stays failed
         inf.feed(b"\x00")
