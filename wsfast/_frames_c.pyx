@@ -89,8 +89,9 @@ cdef enum:
     UPFRONT = 16 << 20
     KEEP_BUFFER = 1 << 20   # message buffer kept between messages (see _drop_buffer)
     INFLATE_SLICE = 128 << 10  # compressed bytes unmasked and inflated at a time
-    # An inflated piece this big is kept as it is; smaller ones are joined by
-    # runs of GATHER_PIECES (a piece costs ~40 bytes of object beside its data).
+    # An inflated piece this big is kept as it is; a run of smaller ones is
+    # joined into one when it reaches GATHER bytes (so the join's copy stays
+    # small) or GATHER_PIECES pieces (a piece costs ~40 bytes of object).
     GATHER = 64 << 10
     GATHER_PIECES = 64
 cdef int64_t NO_LIMIT = -1
@@ -1190,11 +1191,12 @@ cdef class MessageDecoder(_Decoder):
     # permessage-deflate: a compressed message's payload goes through the
     # shared engine (_pmd.Inflater), checked as text as it comes out, into
     # _pieces: kept as the backend made them, not copied (small ones joined by
-    # runs, from _run_from on), and joined once at the end -- or, one piece,
-    # the message as it is.
+    # runs: the run starts at _run_from and holds _run_bytes), and joined once
+    # at the end -- or, one piece, the message as it is.
     cdef object _inflater
     cdef list _pieces
     cdef Py_ssize_t _run_from
+    cdef Py_ssize_t _run_bytes
     cdef bint _compressed         # the message in progress is compressed
     cdef bint _inflated_all       # ...and its last frame was inflated to the end
 
@@ -1221,6 +1223,7 @@ cdef class MessageDecoder(_Decoder):
         self._inflater = inflater
         self._pieces = []
         self._run_from = 0
+        self._run_bytes = 0
         self._compressed = False
         self._inflated_all = False
         self._wire = 0
@@ -1421,12 +1424,16 @@ cdef class MessageDecoder(_Decoder):
         PyList_Append(pieces, piece)
         if n >= GATHER:
             self._run_from = len(pieces)
-        elif len(pieces) - self._run_from >= GATHER_PIECES:
+            self._run_bytes = 0
+            return
+        self._run_bytes += n
+        if self._run_bytes >= GATHER or len(pieces) - self._run_from >= GATHER_PIECES:
             piece = b"".join(pieces[self._run_from:])
             del pieces[self._run_from:]
             PyList_Append(pieces, piece)
-            if PyBytes_GET_SIZE(piece) >= GATHER:
+            if self._run_bytes >= GATHER:  # a full run: the next one starts after it
                 self._run_from = len(pieces)
+                self._run_bytes = 0
 
     cdef int _message_done(self, list out) except -1:
         cdef int opcode = self._opcode
@@ -1468,6 +1475,7 @@ cdef class MessageDecoder(_Decoder):
         if self._pieces:
             self._pieces = []
         self._run_from = 0
+        self._run_bytes = 0
 
     cdef void _reset_message(self) noexcept:
         self._drop_pieces()  # what a compressed message cut short left
