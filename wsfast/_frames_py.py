@@ -971,28 +971,15 @@ class MessageDecoder(_Decoder):
 
     def _whole_compressed(self, hdr: FrameHeader, payload: memoryview) -> Message:
         """The message of one unfragmented compressed frame whose payload (one
-        slice at most) is all here: inflated in one call, text checked as it
-        comes out, as the general path does."""
-        assert self._inflater is not None  # RSV1 is refused without deflate
+        slice at most) is all here: the general path's steps, without its state
+        between feeds."""
         key = hdr.mask_key
-        data = _masked(payload, key) if key is not None else bytes(payload)
-        pieces: list[bytes] = []
-        if hdr.opcode != Opcode.TEXT:
-            self._inflater.feed_to(data, self._max_message, pieces.append, final=True)
-            return Message(hdr.opcode, pieces[0] if len(pieces) == 1 else b"".join(pieces))
-        utf8 = self._utf8
-
-        def sink(piece: bytes) -> None:
-            pieces.append(piece)
-            if not utf8._feed(piece):
-                raise InvalidDataError("text message is not valid UTF-8")
-
-        self._inflater.feed_to(data, self._max_message, sink, final=True)
-        if not utf8._feed(b"", final=True):
-            raise InvalidDataError("text message ends inside a UTF-8 sequence")
-        utf8.reset()
-        raw = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        return Message(Opcode.TEXT, str(raw, "utf-8") if self._decode_text else raw)
+        self._opcode, self._compressed = hdr.opcode, True
+        self._inflate(_masked(payload, key) if key is not None else bytes(payload), final=True)
+        self._inflated_all = True
+        out: list[Message] = []
+        self._message_done(out)
+        return out[0]
 
     def _consume(self, hdr: FrameHeader, chunk: memoryview) -> None:
         """Unmask ``chunk`` of the current payload into its buffer; check text."""
