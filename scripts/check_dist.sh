@@ -184,7 +184,7 @@ s_isa_baseline() {
         fi
         objdump -d --no-show-raw-insn "$so" >"$WORK/objdump.txt" || { rc=1; continue; }
         "$TPY" - "$WORK/objdump.txt" "$(basename "$so") ($(du -k "$so" | cut -f1) KiB)" \
-            "$SRC"/wsfast/_csrc/*.h "$SRC"/wsfast/*.pyx "$SRC"/wsfast/*.pxi <<'EOF' || rc=1
+            "$SRC"/wsfast/_csrc/*.h "$SRC"/wsfast/*.pyx "$SRC"/wsfast/*.pxd "$SRC"/wsfast/*.pxi <<'EOF' || rc=1
 # The x86-64 baseline is SSE2. Every function using anything newer must carry a
 # target attribute in the source (WSF_TARGET("...") or __attribute__((target(...))))
 # that allows it; GCC clones keep the name (.constprop.0, .part.0, .cold).

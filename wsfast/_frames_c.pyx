@@ -72,7 +72,16 @@ __all__ = [
     "encode_close",
 ]
 
-include "_kernels.pxi"
+from ._kernels cimport (
+    wsf_mask,
+    wsf_utf8_measure,
+    wsf_utf8_shape,
+    wsf_utf8_stream,
+    wsf_utf8_stream_feed,
+    wsf_utf8_stream_reset,
+    wsf_utf8_valid,
+)
+
 include "_text.pxi"
 
 # Opcode members by number; None for the reserved numbers.
@@ -222,7 +231,7 @@ cdef int64_t _limit_arg(object value, str name) except -2:
     return MAX_LENGTH if value > MAX_LENGTH else <int64_t>value
 
 
-include "_buffers.pxi"
+from ._buffers cimport Input, _get_input, _get_key, _release_input
 
 
 cdef inline void _unmask(uint8_t *dst, const uint8_t *src, Py_ssize_t n,

@@ -1,7 +1,7 @@
 # Compiled twin of masking: a thin shell over _csrc/mask.h.  Behaviour is the
 # pure twin's (_mask_py.py); comments here only explain what differs.
 #
-# Buffers come in through the shared helpers of _buffers.pxi (a fast path for
+# Buffers come in through the shared helpers of _buffers.pxd (a fast path for
 # exact bytes, else the buffer protocol), not typed memoryviews: a typed memoryview costs hundreds of ns per
 # call, which would dominate small frames.
 
@@ -25,8 +25,8 @@ include "_simd.pxi"
 
 __all__ = ["mask", "mask_inplace", "Masker"]
 
-include "_kernels.pxi"
-include "_buffers.pxi"
+from ._buffers cimport _get_buffer, _get_key
+from ._kernels cimport wsf_mask
 
 # From this many bytes the kernel runs without the GIL.  Releasing costs a
 # steady 22-35 ns a call (+23% at 4 KiB, +1.2% at 128 KiB, single thread), and

@@ -6,18 +6,12 @@ import os as _os  # also used by the modules that include this file
 
 from wsfast import _env as _wsf_env
 
-cdef extern from "cpu.h":
-    ctypedef struct wsf_cpu_features:
-        int level
-        int ssse3
-        int sse41
-    wsf_cpu_features wsf_detect()
-    int wsf_parse_level(const char *name)
-    const char *wsf_level_name(int level)
-    int WSF_SIMD_SCALAR
-    int WSF_SIMD_AVX512
+from ._kernels cimport wsf_cpu_features, wsf_detect, wsf_level_name, wsf_parse_level, wsf_utf8_init
 
 cdef wsf_cpu_features _cpu = wsf_detect()
+# utf8.h's x86 base-level kernel needs SSSE3/SSE4.1 recorded (each module has
+# its own copy of the header's state; harmless in a module without UTF-8).
+wsf_utf8_init(&_cpu)
 
 
 cdef int _capped_level() except -1:

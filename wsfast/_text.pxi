@@ -1,6 +1,5 @@
 # Building a str from UTF-8 with the transcoding kernels of _csrc/utf8_decode.h.
-# Included by the compiled topic modules that make text, after _simd.pxi and
-# _kernels.pxi:
+# Included by the compiled topic modules that make text, after _simd.pxi:
 #
 #   _str_from_utf8(p, n, level, pinned)
 #       bytes(p[0:n]).decode("utf-8"): the same str, or the same
@@ -20,6 +19,14 @@
 # from a SIMD count) sizes PyUnicode_New at its final kind, then
 # wsf_utf8_decode fills it (Latin-1, UCS-2 or UCS-4 at SIMD speed).  Pure
 # ASCII needs no validation: the measure pass shows it.
+
+from ._kernels cimport (
+    wsf_utf8_ascii_copy,
+    wsf_utf8_decode,
+    wsf_utf8_measure,
+    wsf_utf8_shape,
+    wsf_utf8_valid,
+)
 
 cdef extern from "Python.h":
     object _wsf_str_new "PyUnicode_New"(Py_ssize_t size, Py_UCS4 maxchar)

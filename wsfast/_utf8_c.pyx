@@ -2,7 +2,7 @@
 # Behaviour is the pure twin's (_utf8_py.py); comments here explain only what
 # differs.
 #
-# Buffers come in through the shared helpers of _buffers.pxi (an exact-bytes
+# Buffers come in through the shared helpers of _buffers.pxd (an exact-bytes
 # fast path, else the buffer protocol), not typed memoryviews, which cost more
 # than validating a short text.  The
 # streaming state is the kernel's DFA state (a few bytes in the object), so a
@@ -19,8 +19,16 @@ include "_simd.pxi"
 
 __all__ = ["validate_utf8", "Utf8Validator", "decode_utf8"]
 
-include "_kernels.pxi"
-include "_buffers.pxi"
+from ._buffers cimport Input, _get_buffer, _get_input, _release_input
+from ._kernels cimport (
+    wsf_utf8_kernel_name,
+    wsf_utf8_stream,
+    wsf_utf8_stream_complete,
+    wsf_utf8_stream_feed,
+    wsf_utf8_stream_reset,
+    wsf_utf8_valid,
+)
+
 include "_text.pxi"
 
 # Inputs at least this big are validated without the GIL.  Dropping and

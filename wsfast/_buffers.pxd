@@ -1,16 +1,24 @@
-# Borrowing bytes from Python objects, shared by the compiled topic modules
-# (included).  Exact bytes are read directly; anything else goes through
-# PyObject_GetBuffer with PyBUF_SIMPLE, which gives the API's errors: TypeError
-# for str and non-buffers, BufferError for non-contiguous buffers.
-from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+# Borrowing bytes from Python objects: the compiled twin's buffer rules,
+# cimported by the compiled topic modules (`from ._buffers cimport ...`), and
+# the only place that calls PyObject_GetBuffer.  Exact bytes are read
+# directly; anything else goes through PyObject_GetBuffer with PyBUF_SIMPLE,
+# which gives the API's errors: TypeError for str and non-buffers, BufferError
+# for non-contiguous buffers.  The pure twin's rules are in _buffers.py (never
+# compiled, so this file declares no module of its own: everything here is
+# inline and lives in the modules that cimport it).
+from cpython.buffer cimport (
+    PyBUF_FULL_RO,
+    PyBUF_SIMPLE,
+    PyBuffer_Release,
+    PyObject_CheckBuffer,
+    PyObject_GetBuffer,
+)
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
 from libc.stdint cimport uint8_t
 from libc.string cimport memcpy
 
-from cpython.buffer cimport PyBUF_FULL_RO, PyObject_CheckBuffer
 
-
-cdef int _get_buffer(object data, Py_buffer *view, int flags) except -1:
+cdef inline int _get_buffer(object data, Py_buffer *view, int flags) except -1:
     """PyObject_GetBuffer with the API's errors, whoever the exporter is.
 
     An exporter may refuse PyBUF_SIMPLE with an error of its own (numpy raises
@@ -36,7 +44,7 @@ cdef int _get_buffer(object data, Py_buffer *view, int flags) except -1:
     return 0
 
 
-cdef bint _c_contiguous(Py_buffer *v) noexcept:
+cdef inline bint _c_contiguous(Py_buffer *v) noexcept:
     cdef Py_ssize_t expected = v.itemsize
     cdef int i
     for i in range(v.ndim - 1, -1, -1):
