@@ -10,7 +10,12 @@
 #      run that reports nothing really had the sanitizer armed;
 #   3. the whole test suite, `python -s -P -m pytest` from a copy of tests/, with
 #      the compiled twin required (-s -P rather than -I: -I would also ignore
-#      PYTHONMALLOC, below; the copy holds no wsfast/, so the installed one is tested);
+#      PYTHONMALLOC, below; the copy holds no wsfast/, so the installed one is tested).
+#      The twin fixture runs the compiled twin only (WSFAST_TEST_TWINS=c; the
+#      pure twin runs no C code of wsfast's, and its pass doubled this job's
+#      time); the differential tests still compare the two twins.  The tests
+#      are spread over ASAN_JOBS pytest-xdist workers (one per CPU), each its
+#      own instrumented process;
 #   4. the C kernel tests, tests/c/run_c_tests.sh (their own ASan + UBSan builds).
 #
 # Under an uninstrumented CPython the ASan runtime must be the first library
@@ -30,7 +35,8 @@
 #
 # Exit: 0 passed; 1 a test failed, a sanitizer reported, or the build failed;
 # 2 the job could not be prepared (PyPI unreachable, no libasan).
-# Environment: CC (gcc), PYTHON (host python >= 3.11), WSFAST_CI_CACHE.
+# Environment: CC (gcc), PYTHON (host python >= 3.11), WSFAST_CI_CACHE,
+# WSFAST_TEST_TWINS (c; c,py runs the pure twin's pass too), ASAN_JOBS (nproc).
 set -euo pipefail
 CI_JOB=sanitize
 # shellcheck source=scripts/lib.sh
@@ -49,6 +55,7 @@ while (($#)); do
     shift
 done
 export CC=${CC:-gcc}
+ASAN_JOBS=${ASAN_JOBS:-$(nproc)}
 unset WSFAST_NO_EXTENSIONS WSFAST_SIMD WSFAST_DEBUG WSFAST_CYTHON_TRACE PYTHONPATH PYTHONHOME
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/wsfast-sanitize.XXXXXX")
@@ -62,8 +69,8 @@ if ((SUITE)); then
     "$CI_HOST_PY" -m venv "$WORK/venv"
     V=$WORK/venv/bin
     mapfile -t reqs < <(ci_reqs build; ci_reqs test)
-    ci_retry 3 "$V/python" -m pip install -q "${reqs[@]}" >"$WORK/pip.log" 2>&1 \
-        || { tail -5 "$WORK/pip.log" >&2; ci_unprepared "pip install ${reqs[*]} failed"; }
+    ci_retry 3 "$V/python" -m pip install -q "${reqs[@]}" pytest-xdist >"$WORK/pip.log" 2>&1 \
+        || { tail -5 "$WORK/pip.log" >&2; ci_unprepared "pip install ${reqs[*]} pytest-xdist failed"; }
 
     ci_say "building wsfast with WSFAST_SANITIZE=address,undefined ($CC)"
     ci_copy_tree "$WORK/src"
@@ -96,6 +103,7 @@ if ((SUITE)); then
     export ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
     export PYTHONMALLOC=malloc WSFAST_REQUIRE_EXTENSION=1
+    export WSFAST_TEST_TWINS=${WSFAST_TEST_TWINS:-c}
     san() { LD_PRELOAD=$LIBASAN "$V/python" -s -P "$@"; }
 
     ci_say "canary: a one-byte heap overflow must be reported"
@@ -110,11 +118,11 @@ ctypes.string_at(ctypes.addressof(buf), 65)  # memcpy of 65: intercepted by ASan
     fi
 
     ci_run_dir "$WORK/src" "$WORK/run"
-    ci_say "test suite on the instrumented build: python -s -P -m pytest ${PYTEST_ARGS[*]}"
+    ci_say "test suite on the instrumented build: WSFAST_TEST_TWINS=$WSFAST_TEST_TWINS python -s -P -m pytest -n $ASAN_JOBS ${PYTEST_ARGS[*]}"
     (cd "$WORK/run" && san -c 'import wsfast, sys; print(
         "    wsfast", wsfast.__version__, wsfast.IMPLEMENTATION, wsfast.SIMD, "python", sys.version.split()[0])')
     rc=0
-    (cd "$WORK/run" && san -m pytest -p no:cacheprovider -q "${PYTEST_ARGS[@]}") || rc=$?
+    (cd "$WORK/run" && san -m pytest -p no:cacheprovider -q -n "$ASAN_JOBS" "${PYTEST_ARGS[@]}") || rc=$?
     ci_say "suite: pytest exit $rc"
     [[ $rc -eq 0 ]] || status=1
 fi

@@ -4,11 +4,17 @@
 ``twin.Masker``, ...), plus ``twin.name`` ("c" or "py") and, for the compiled
 twin, its private test hooks module(s).  With ``WSFAST_REQUIRE_EXTENSION`` set, a
 compiled twin that cannot be imported fails the run instead of being skipped.
+
+``WSFAST_TEST_TWINS`` (``c``, ``py`` or ``c,py``, the default) narrows which
+twins the ``twin`` fixture runs; the differential tests (``both_twins``) still
+compare the two.  For runs where one twin's pass is wasted time: the pure twin
+under AddressSanitizer exercises no C code of wsfast's.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import types
 from collections.abc import Iterator
 
@@ -18,7 +24,22 @@ from helpers import simd_levels
 
 from wsfast import _codec, _env
 
-TWINS = ("c", "py")
+
+
+def _selected_twins() -> tuple[str, ...]:
+    raw = os.environ.get("WSFAST_TEST_TWINS", "").strip()
+    if not raw:
+        return ("c", "py")
+    names = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",")))
+    unknown = [name for name in names if name not in ("c", "py")]
+    if unknown or not names:
+        raise pytest.UsageError(
+            f"WSFAST_TEST_TWINS={raw!r}: expected c, py or c,py (unknown: {', '.join(unknown)})"
+        )
+    return names
+
+
+TWINS = _selected_twins()
 
 
 def load(name: str) -> types.SimpleNamespace:
@@ -72,5 +93,6 @@ def pytest_report_header() -> list[str]:
 
     return [
         f"wsfast {wsfast.__version__} from {_codec.PACKAGE_DIR}: {wsfast.IMPLEMENTATION} twin "
-        f"(SIMD {wsfast.SIMD}), because {_codec.REASON}"
+        f"(SIMD {wsfast.SIMD}), because {_codec.REASON}",
+        f"twin fixture runs: {', '.join(TWINS)} (WSFAST_TEST_TWINS)",
     ]
