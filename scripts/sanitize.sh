@@ -122,8 +122,23 @@ ctypes.string_at(ctypes.addressof(buf), 65)  # memcpy of 65: intercepted by ASan
     (cd "$WORK/run" && san -c 'import wsfast, sys; print(
         "    wsfast", wsfast.__version__, wsfast.IMPLEMENTATION, wsfast.SIMD, "python", sys.version.split()[0])')
     rc=0
-    (cd "$WORK/run" && san -m pytest -p no:cacheprovider -q -n "$ASAN_JOBS" "${PYTEST_ARGS[@]}") || rc=$?
+    # A worker that ASan stops is only "crashed" to pytest-xdist, which drops
+    # its stderr: the reports go to files (one per process), printed below.
+    mkdir "$WORK/reports"
+    (cd "$WORK/run" && ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$WORK/reports/asan \
+        UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$WORK/reports/ubsan \
+        san -m pytest -p no:cacheprovider -q -n "$ASAN_JOBS" "${PYTEST_ARGS[@]}") || rc=$?
     ci_say "suite: pytest exit $rc"
+    # Allocation failures the MemoryError tests provoke leave warnings there
+    # too; only errors are shown (and any error fails the job).
+    for report in "$WORK"/reports/*; do
+        [[ -e $report ]] || continue
+        if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$report"; then
+            echo "--- sanitizer report $(basename "$report"):" >&2
+            head -80 "$report" >&2
+            rc=1
+        fi
+    done
     [[ $rc -eq 0 ]] || status=1
 fi
 
