@@ -35,35 +35,7 @@
 
 #include "utf8_decode.h"
 
-static unsigned long g_checks, g_failures;
-static int g_quick;
-static int g_levels[8];
-static int g_nlevels;
-
-#define FAIL(...)                                                \
-    do {                                                         \
-        g_failures++;                                            \
-        if (g_failures <= 20) {                                  \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fputc('\n', stderr);                                 \
-        }                                                        \
-    } while (0)
-
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Dull;
-}
-
-static size_t rnd_below(size_t n)
-{
-    return n ? (size_t)(rnd() % n) : 0;
-}
+#include "harness.h"
 
 /* ---------------------------------------------------------------------- */
 /* Reference, from the definition (RFC 3629 section 3): the number of     */
