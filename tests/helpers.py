@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import threading
+from collections.abc import Iterator
+
 
 def simd_levels() -> list[str]:
     """SIMD levels this CPU supports (empty without the compiled twin)."""
@@ -10,6 +15,33 @@ def simd_levels() -> list[str]:
     except ImportError:
         return []
     return list(_mask_c._supported_levels())
+
+
+#: Held while a test runs a twin at a level of its choosing: the level is
+#: module-wide, and pytest-run-parallel runs a test in several threads at once.
+_LEVEL_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def at_level(level: str | None) -> Iterator[None]:
+    """Every compiled module's kernels at SIMD ``level`` (a name from
+    ``simd_levels()``) for the block, put back after; ``None``: as they are
+    (the pure twin, or the level in use).  Through each module's one test
+    hook, ``_set_level``.  Objects made inside (a ``Utf8Validator``, say) keep
+    the level for their life."""
+    if level is None:
+        yield
+        return
+    from wsfast import _codec
+
+    modules = [importlib.import_module(f"wsfast.{t}_c") for t in _codec.TOPICS]
+    with _LEVEL_LOCK:
+        previous = [module._set_level(level) for module in modules]
+        try:
+            yield
+        finally:
+            for module, name in zip(modules, previous, strict=True):
+                module._set_level(name)
 
 
 def level_names(twin: object) -> list[str | None]:

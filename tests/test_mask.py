@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import simd_levels
+from helpers import at_level, level_names
 
 
 def reference_mask(data: bytes, key: bytes, offset: int = 0) -> bytes:
@@ -59,22 +59,20 @@ def test_every_length_and_misalignment_every_level(twin):
     rng = random.Random(1)
     base = rng.randbytes(300 + 8)
     key = rng.randbytes(4)
-    levels = simd_levels() if twin.name == "c" else [None]
-    mask_at = twin.modules["_mask"]._mask_at if twin.name == "c" else None
-    for level in levels:
-        for misalign in range(8):
-            for n in range(301):
-                data = memoryview(base)[misalign : misalign + n]
-                expected = reference_mask(bytes(data), key)
-                if level is None:
-                    got = twin.mask(data, key)
-                else:
-                    got = mask_at(level, data, key)
-                assert got == expected, (level, misalign, n)
-                for phase in (1, 3):
-                    want = reference_mask(bytes(data), key, phase)
-                    if level is not None:
-                        assert mask_at(level, data, key, phase) == want, (level, misalign, n, phase)
+    for level in level_names(twin):
+        with at_level(level):
+            for misalign in range(8):
+                for n in range(301):
+                    data = memoryview(base)[misalign : misalign + n]
+                    expected = reference_mask(bytes(data), key)
+                    assert twin.mask(data, key) == expected, (level, misalign, n)
+                    for phase in (1, 3):
+                        # A Masker phase-shifted by `phase` bytes: the copying
+                        # kernel starting mid-key.
+                        want = reference_mask(bytes(data), key, phase)
+                        masker = twin.Masker(key)
+                        masker.process(bytes(phase))
+                        assert masker.process(data) == want, (level, misalign, n, phase)
 
 
 @pytest.mark.parametrize("phase", range(8))
@@ -94,8 +92,8 @@ def test_inplace_huge_offset(twin):
 def test_inplace_misaligned_every_level(twin):
     if twin.name != "c":
         pytest.skip("SIMD levels exist in the compiled twin only")
-    # mask_inplace at each level goes through _mask_at's kernel; in place here
-    # through memoryview slices of one bytearray at every misalignment.
+    # In place through memoryview slices of one bytearray at every
+    # misalignment (the kernel at every level: the test above).
     for misalign in range(8):
         for n in (0, 1, 15, 16, 31, 32, 63, 64, 65, 127, 128, 255, 256, 257, 300):
             base = bytearray(os.urandom(n + 16))

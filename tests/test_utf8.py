@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import level_names, simd_levels
+from helpers import at_level, level_names, simd_levels
 
 # -- references ---------------------------------------------------------------------
 
@@ -62,26 +62,14 @@ def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 def validate_at(twin: Any, level: str | None, data: Any) -> bool:
-    if level is None:
-        return twin.validate_utf8(data)
-    return twin.modules["_utf8"]._validate_utf8_at(level, data)
-
-
-_LEVEL_LOCK = threading.Lock()
+    with at_level(level):
+        return twin.validate_utf8(data)  # type: ignore[no-any-return]
 
 
 def validator_at(twin: Any, level: str | None) -> Any:
-    if level is None:
+    """A validator made at ``level``: it keeps that level for its life."""
+    with at_level(level):
         return twin.Utf8Validator()
-    module = twin.modules["_utf8"]
-    # A validator keeps the level it was made at; the lock keeps the module's
-    # level right when tests run in several threads (pytest-run-parallel).
-    with _LEVEL_LOCK:
-        previous = module._set_level(level)
-        try:
-            return twin.Utf8Validator()
-        finally:
-            module._set_level(previous)
 
 
 # -- named vectors ------------------------------------------------------------------
@@ -536,8 +524,6 @@ def test_level_hooks_reject_unknown_levels(twin):
     if twin.name != "c":
         pytest.skip("SIMD levels exist in the compiled twin only")
     module = twin.modules["_utf8"]
-    with pytest.raises(ValueError):
-        module._validate_utf8_at("mmx", b"a")
     with pytest.raises(ValueError):
         module._set_level("mmx")
     supported = simd_levels()

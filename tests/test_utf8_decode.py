@@ -4,9 +4,9 @@ The oracle is CPython's decoder: the same ``str`` (same code points, and the
 same internal width, which ``==`` and ``sys.getsizeof`` see), or a
 ``UnicodeDecodeError`` with the same ``args`` (encoding, object, start, end,
 reason).  The compiled twin is driven at every SIMD level through its test
-hook ``_decode_utf8_at``, which sends even the shortest input through the
-transcoding kernels (the public function hands short input to CPython's
-decoder).
+hook ``_set_level`` (``helpers.at_level``); inputs under 2 bytes go to
+CPython's decoder whatever the level (the C tests run the kernels on every
+length from 0).
 """
 
 from __future__ import annotations
@@ -23,15 +23,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import level_names
+from helpers import at_level, level_names
 
 # -- the twin at every level ----------------------------------------------------------
 
 
 def decode_at(twin: Any, level: str | None, data: Any) -> str:
-    if level is None:
-        return twin.decode_utf8(data)
-    return twin.modules["_utf8"]._decode_utf8_at(level, data)
+    with at_level(level):
+        return twin.decode_utf8(data)  # type: ignore[no-any-return]
 
 
 def outcome(func: Any, *args: Any) -> tuple[str, Any]:
@@ -124,11 +123,8 @@ def test_every_code_point_alone(twin):
     """Every Unicode scalar value as its own 1..4-byte input, at every level."""
     encoded = [chr(c).encode() for c in SCALAR_VALUES]
     for level in level_names(twin):
-        if level is None:
+        with at_level(level):
             got = [twin.decode_utf8(b) for b in encoded]
-        else:
-            hook = twin.modules["_utf8"]._decode_utf8_at
-            got = [hook(level, b) for b in encoded]
         bad = [c for c, s in zip(SCALAR_VALUES, got, strict=True) if s != chr(c)]
         assert bad == [], (level, [hex(c) for c in bad[:10]])
 
@@ -377,8 +373,9 @@ def test_threads(twin):
     assert errors == []
 
 
-def test_level_hook_rejects_unknown_levels(twin):
+def test_every_module_level_hook_rejects_unknown_levels(twin):
     if twin.name != "c":
         pytest.skip("SIMD levels exist in the compiled twin only")
-    with pytest.raises(ValueError):
-        twin.modules["_utf8"]._decode_utf8_at("mmx", b"a")
+    for module in twin.modules.values():
+        with pytest.raises(ValueError, match="mmx"):
+            module._set_level("mmx")

@@ -270,16 +270,6 @@ Masks a payload that arrives in pieces, keeping the key phase between them."""
         return f"Masker(key={bytes(self._key[:4])!r}, offset={self.offset})"
 
 
-def _mask_at(level, data, key, offset=0):
-    """Test hook: mask() with an explicit SIMD level name and key phase."""
-    cdef uint8_t k[4]
-    cdef Py_ssize_t n
-    cdef int lv = _level_from_name(level)
-    _check_buffer(data)
-    _get_key(key, k)
-    return _masked(data, k, _phase(offset), lv, &n)
-
-
 # --- Key-first entry point (for a stack whose mask function takes the key first) ---
 # A compiled function rather than a Python wrapper swapping the arguments of
 # mask(): the wrapper's extra call costs about 100 ns, as much as masking a

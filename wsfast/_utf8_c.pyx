@@ -77,11 +77,6 @@ True exactly when ``bytes(data).decode("utf-8")`` would succeed."""
     return _valid(data, _level) == 1
 
 
-def _validate_utf8_at(level, data):
-    """Test hook: validate_utf8() with an explicit SIMD level name."""
-    return _valid(data, _level_from_name(level)) == 1
-
-
 @cython.binding(False)
 @cython.embedsignature(False)
 def decode_utf8(data):
@@ -100,24 +95,6 @@ decode_utf8(data: Buffer) -> str
     try:
         # Another thread may write to a shared buffer: never without the GIL.
         return _str_from_utf8(<const uint8_t *>view.buf, view.len, _level, False)
-    finally:
-        PyBuffer_Release(&view)
-
-
-def _decode_utf8_at(level, data):
-    """Test hook: decode_utf8() at an explicit SIMD level name, through the
-    kernels at every size (no hand-off to CPython's decoder for short input)."""
-    cdef Py_buffer view
-    cdef int lv = _level_from_name(level)
-    cdef const uint8_t *p
-    _get_buffer(data, &view, PyBUF_SIMPLE)
-    try:
-        p = <const uint8_t *>view.buf
-        if view.len < TEXT_KERNELS_FROM:
-            if not wsf_utf8_valid(p, <size_t>view.len, lv):
-                return _wsf_cpython_decode(<const char *>p, view.len, NULL)
-            return _str_from_valid_utf8(p, view.len, lv, PyBytes_CheckExact(data))
-        return _str_from_utf8(p, view.len, lv, PyBytes_CheckExact(data))
     finally:
         PyBuffer_Release(&view)
 

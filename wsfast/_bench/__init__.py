@@ -89,6 +89,7 @@ for a complete topic.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import itertools
@@ -97,7 +98,8 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -110,6 +112,7 @@ __all__ = [
     "TOPICS",
     "EXTRA_TOPICS",
     "Case",
+    "at_level",
     "Context",
     "Group",
     "Result",
@@ -158,7 +161,9 @@ class Case:
     """One implementation timed in a group: ``func(*args)`` processes ``nbytes``.
 
     ``keep`` holds objects that must stay alive while the case is timed (for
-    example the buffers behind raw addresses passed in ``args``)."""
+    example the buffers behind raw addresses passed in ``args``); ``around``, a
+    context entered around every timed run of the case and its warm-up (for
+    example :func:`at_level`), so what it costs is not timed."""
 
     label: str
     func: Callable[..., object]
@@ -166,6 +171,7 @@ class Case:
     nbytes: int
     kind: str
     keep: Any = None
+    around: Callable[[], AbstractContextManager[Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -296,14 +302,27 @@ def _loop(arity: int) -> Callable[..., int]:
 
 def _time(case: Case, loops: int) -> int:
     """Nanoseconds for ``loops`` calls of the case."""
-    return _loop(len(case.args))(
-        itertools.repeat(None, loops), time.perf_counter_ns, case.func, case.args
-    )
+    loop = _loop(len(case.args))
+    with case.around() if case.around is not None else contextlib.nullcontext():
+        return loop(itertools.repeat(None, loops), time.perf_counter_ns, case.func, case.args)
+
+
+@contextlib.contextmanager
+def at_level(module: Any, level: str) -> Iterator[None]:
+    """A compiled topic module's kernels at SIMD ``level`` (its private test hook
+    ``_set_level``), put back after: for rows that time the kernels of every level
+    (``Case(around=functools.partial(at_level, module, level))``)."""
+    previous = module._set_level(level)
+    try:
+        yield
+    finally:
+        module._set_level(previous)
 
 
 def _calibrate(case: Case, target_ns: float) -> tuple[int, int]:
     """(loops for one sample of about ``target_ns``, ns of a single call)."""
-    case.func(*case.args)  # warm up: caches, lazily built tables, page faults
+    with case.around() if case.around is not None else contextlib.nullcontext():
+        case.func(*case.args)  # warm up: caches, lazily built tables, page faults
     single = _time(case, 1)
     loops = 1
     elapsed = single

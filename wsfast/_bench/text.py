@@ -8,8 +8,8 @@ ASCII, Latin (mostly ASCII), CJK, emoji).  Row groups:
     level in use; pure) against ``bytes.decode("utf-8")``, which every stack calls
     today.  From 4 KiB on, extra rows (kind ``wsfast-kernel``, shown with
     ``--kernels``) time the compiled twin at every other SIMD level this CPU
-    supports through its test hook ``_decode_utf8_at`` (which adds a level-name
-    lookup, about 0.1 us).
+    supports: ``decode_utf8`` itself, the module put at that level (test hook
+    ``_set_level``) around each timed sample.
 ``message <kind>, 1 TEXT frame in 64 KiB feeds``, 16 MiB (1 MiB with ``--quick``)
     one masked TEXT frame carrying the text, as a client sends it, fed in 64 KiB
     ``bytes`` chunks to a fresh ``MessageDecoder`` (server side) that yields the
@@ -28,6 +28,7 @@ shared with the pytest-benchmark suite in ``bench/``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import random
@@ -35,7 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from . import Case, Context, Group
+from . import Case, Context, Group, at_level
 from .frames import CHUNK, LIMIT, chunked, client_frame
 from .utf8 import KINDS_OF_TEXT, text
 
@@ -89,10 +90,12 @@ def message_wire(payload: bytes) -> list[bytes]:
 
 class Prepared(NamedTuple):
     """A ready call: ``func(*args)`` returns the decoded text (``str``, or the
-    payload ``bytes`` for a row that keeps it as ``bytes``)."""
+    payload ``bytes`` for a row that keeps it as ``bytes``); ``around``, if any,
+    is entered around it (see ``Case.around``)."""
 
     func: Callable[..., Any]
     args: tuple[Any, ...]
+    around: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ class Impl:
         """Prepare a call and run it once; ``AssertionError`` naming the
         implementation unless it returns the text."""
         prepared = self.prepare(payload)
-        got = prepared.func(*prepared.args)
+        with prepared.around() if prepared.around else contextlib.nullcontext():
+            got = prepared.func(*prepared.args)
         expected: str | bytes = payload if self.keeps_bytes else payload.decode("utf-8")
         if type(got) is not type(expected) or got != expected:
             raise AssertionError(f"{self.label} does not return the text of {len(payload)} "
@@ -173,7 +177,6 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
                                  _call(c["decode_utf8"])))
         try:
             module = importlib.import_module("wsfast._utf8_c")
-            hook = module._decode_utf8_at
             levels = module._supported_levels()
         except (ImportError, AttributeError):
             levels = []
@@ -181,8 +184,10 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
             if level == simd:
                 continue
 
-            def prepare(payload: bytes, level: str = level, hook: Any = hook) -> Prepared:
-                return Prepared(hook, (level, payload))
+            around = functools.partial(at_level, module, level)
+
+            def prepare(payload: bytes, around: Any = around) -> Prepared:
+                return Prepared(module.decode_utf8, (payload,), around)
 
             found.levels.append(Impl(f"wsfast-c-{level}",
                                      f"wsfast decode_utf8, kernels at WSFAST_SIMD={level}",
@@ -230,7 +235,8 @@ def groups(ctx: Context) -> Iterator[Group]:
             cases = []
             for impl in impls:
                 prepared = impl.check(payload)
-                cases.append(Case(impl.label, prepared.func, prepared.args, size, impl.kind))
+                cases.append(Case(impl.label, prepared.func, prepared.args, size, impl.kind,
+                                  around=prepared.around))
             yield Group("text", f"decode {kind}", size, cases)
         payload = text(kind, message_size)
         cases = []

@@ -19,8 +19,8 @@ Row groups, per kind and size:
     reused: a text that ends on a code point leaves it ready for the next
     call).  From 4 KiB on, extra rows (kind ``wsfast-kernel``, shown with
     ``--kernels``) time the compiled twin at every other SIMD level this CPU
-    supports, named by the kernel each level runs, through its test hook
-    ``_validate_utf8_at`` (which adds a level-name lookup, about 0.1 us).
+    supports, named by the kernel each level runs: ``validate_utf8`` itself, the
+    module put at that level (test hook ``_set_level``) around each timed sample.
 ``feed <kind>, 1 KiB fragments`` (4 KiB and up)
     the same text as 1 KiB ``bytes`` fragments, the way a message arrives:
     ``reset()``, one call per fragment, then the end-of-message check.  wsfast
@@ -47,12 +47,14 @@ pytest-benchmark suite in ``bench/``.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import functools
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from . import Case, Context, Group, peer_libraries, peers
+from . import Case, Context, Group, at_level, peer_libraries, peers
 
 __all__ = [
     "FRAGMENT",
@@ -117,11 +119,13 @@ def fragments(data: bytes, size: int = FRAGMENT) -> list[bytes]:
 
 class Prepared(NamedTuple):
     """A ready call: ``func(*args)`` validates the text; ``verdict(result)`` says
-    whether that call found it valid."""
+    whether that call found it valid; ``around``, if any, is entered around it
+    (see ``Case.around``)."""
 
     func: Callable[..., Any]
     args: tuple[Any, ...]
     verdict: Callable[[Any], bool]
+    around: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,9 @@ class Impl:
         """Prepare a call and run it once; ``AssertionError`` naming the
         implementation unless it calls the (valid) text valid."""
         prepared = self.prepare(data)
-        if not prepared.verdict(prepared.func(*prepared.args)):
+        with prepared.around() if prepared.around else contextlib.nullcontext():
+            result = prepared.func(*prepared.args)
+        if not prepared.verdict(result):
             raise AssertionError(f"{self.label} does not accept valid UTF-8 text")
         return prepared
 
@@ -324,10 +330,10 @@ def discover(twins: dict[str, dict[str, Any] | None]) -> Discovery:
             for name in module._supported_levels():
                 if name == level:
                     continue
-                hook = module._validate_utf8_at
+                around = functools.partial(at_level, module, name)
 
-                def prepare(data: bytes, name: str = name, hook: Any = hook) -> Prepared:
-                    return Prepared(hook, (name, data), _is_true)
+                def prepare(data: bytes, around: Any = around) -> Prepared:
+                    return Prepared(module.validate_utf8, (data,), _is_true, around)
 
                 found.levels.append(Impl(f"wsfast-c-{name}",
                                          f"wsfast validate_utf8, {_kernel(name)} kernel "
@@ -384,7 +390,8 @@ def groups(ctx: Context) -> Iterator[Group]:
             cases = []
             for impl in impls:
                 prepared = impl.check(data)
-                cases.append(Case(impl.label, prepared.func, prepared.args, size, impl.kind))
+                cases.append(Case(impl.label, prepared.func, prepared.args, size, impl.kind,
+                                  around=prepared.around))
             yield Group("utf8", f"validate {kind}", size, cases)
             for fragment in _fragment_sizes(size):
                 pieces = fragments(data, fragment)
