@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 
 def simd_levels() -> list[str]:
@@ -22,6 +23,21 @@ def simd_levels() -> list[str]:
 _LEVEL_LOCK = threading.RLock()
 
 
+_MODULES: tuple[Any, ...] | None = None
+
+
+def _compiled_modules() -> tuple[Any, ...]:
+    """The compiled topic modules, imported once: an import per call would
+    look up ``sys.modules`` every time, a dict that free-threaded threads
+    then contend for (pytest-run-parallel slowed to a crawl on it)."""
+    global _MODULES
+    if _MODULES is None:
+        from wsfast import _codec
+
+        _MODULES = tuple(importlib.import_module(f"wsfast.{t}_c") for t in _codec.TOPICS)
+    return _MODULES
+
+
 @contextlib.contextmanager
 def at_level(level: str | None) -> Iterator[None]:
     """Every compiled module's kernels at SIMD ``level`` (a name from
@@ -32,9 +48,7 @@ def at_level(level: str | None) -> Iterator[None]:
     if level is None:
         yield
         return
-    from wsfast import _codec
-
-    modules = [importlib.import_module(f"wsfast.{t}_c") for t in _codec.TOPICS]
+    modules = _compiled_modules()
     with _LEVEL_LOCK:
         previous = [module._set_level(level) for module in modules]
         try:
@@ -80,7 +94,7 @@ class StackPatch:
 import random as _random  # noqa: E402
 from collections.abc import Callable, Iterable  # noqa: E402
 from itertools import pairwise  # noqa: E402
-from typing import Any, NamedTuple  # noqa: E402
+from typing import NamedTuple  # noqa: E402
 
 
 def frame_tuple(frame: Any) -> tuple:
