@@ -2,7 +2,8 @@
  * counters, FAIL (counts and prints the first 20 failures with their line),
  * the level list a run covers, and a fixed-seed xorshift64* generator so a
  * failure reproduces (--seed S changes it; a test may set WSF_TEST_SEED
- * before including this file for a default of its own).
+ * before including this file for a default of its own), and the choice of
+ * levels from --level.
  *
  * Header-only on purpose: each test is one translation unit, built by
  * run_c_tests.sh with one compiler command (this file is found beside the
@@ -33,6 +34,23 @@ static int g_nlevels;
             fputc('\n', stderr);                                 \
         }                                                        \
     } while (0)
+
+/* Fill g_levels with the levels to run: every level up to `best` (the CPU's),
+ * or only `only` (-1: all).  0 when `only` is a level this CPU lacks: the
+ * test then says so and exits 0 (skipped, not failed).  Include this file
+ * after the kernel header, which brings cpu.h. */
+static int select_levels(int only, int best)
+{
+    int i;
+    if (only > best) {
+        printf("level %s not supported by this CPU: skipped\n", wsf_level_name(only));
+        return 0;
+    }
+    for (i = 0; i <= best; i++)
+        if (only < 0 || only == i)
+            g_levels[g_nlevels++] = i;
+    return 1;
+}
 
 static uint64_t rng_state = WSF_TEST_SEED;
 

@@ -169,22 +169,33 @@ static void report_mismatch(const char *what, int level, size_t n, size_t smis, 
          got[bad], want[bad], (got[bad] ^ want[bad]) == 0xFF ? " (never written?)" : "");
 }
 
+/* data[0, n) copied to src, then masked into dst (src == dst: in place) at
+ * `level`; a separate dst is first set to the complement of the expected
+ * bytes, so a byte the kernel leaves unwritten differs.  The expected bytes
+ * are left in g_want.  Returns the first wrong index of dst, or n. */
+static size_t mask_against_ref(uint8_t *dst, uint8_t *src, const uint8_t *data, size_t n,
+                               const uint8_t key[4], unsigned phase, int level)
+{
+    size_t i;
+    want_room(n);
+    ref_mask(g_want, data, n, key, phase);
+    if (n)
+        memcpy(src, data, n);
+    if (dst != src)
+        for (i = 0; i < n; i++)
+            dst[i] = (uint8_t)~g_want[i];
+    wsf_mask(dst, src, n, key, phase, level);
+    g_checks++;
+    return first_diff(dst, g_want, n);
+}
+
 /* data[0, n) masked from a block at misalignment smis into one at dmis. */
 static void check_copy(const uint8_t *data, size_t n, size_t smis, size_t dmis,
                        const uint8_t key[4], unsigned phase, int level, const char *what)
 {
     uint8_t *sblock, *dblock;
     uint8_t *src = block_new(n, smis, &sblock), *dst = block_new(n, dmis, &dblock);
-    size_t i, bad;
-    want_room(n);
-    ref_mask(g_want, data, n, key, phase);
-    if (n)
-        memcpy(src, data, n);
-    for (i = 0; i < n; i++)
-        dst[i] = (uint8_t)~g_want[i];
-    wsf_mask(dst, src, n, key, phase, level);
-    g_checks++;
-    bad = first_diff(dst, g_want, n);
+    size_t bad = mask_against_ref(dst, src, data, n, key, phase, level);
     if (bad < n)
         report_mismatch(what, level, n, smis, (long)dmis, key, phase, dst, g_want, bad);
     else if ((bad = first_diff(src, data, n)) < n)
@@ -202,14 +213,7 @@ static void check_inplace(const uint8_t *data, size_t n, size_t mis, const uint8
                           unsigned phase, int level, const char *what)
 {
     uint8_t *block, *p = block_new(n, mis, &block);
-    size_t bad;
-    want_room(n);
-    ref_mask(g_want, data, n, key, phase);
-    if (n)
-        memcpy(p, data, n);
-    wsf_mask(p, p, n, key, phase, level);
-    g_checks++;
-    bad = first_diff(p, g_want, n);
+    size_t bad = mask_against_ref(p, p, data, n, key, phase, level);
     if (bad < n)
         report_mismatch(what, level, n, mis, -1, key, phase, p, g_want, bad);
     if (!canary_intact(block, mis))
@@ -378,17 +382,7 @@ static void check_guarded(const guarded_area *sa, const guarded_area *da, const 
     uint8_t *dst = inplace ? src : at_end ? da->body + da->body_len - n : da->body;
     const char *what = at_end ? (inplace ? "guard page after, in place" : "guard page after")
                               : (inplace ? "guard page before, in place" : "guard page before");
-    size_t i, bad;
-    want_room(n);
-    ref_mask(g_want, data, n, key, phase);
-    if (n)
-        memcpy(src, data, n);
-    if (!inplace)
-        for (i = 0; i < n; i++)
-            dst[i] = (uint8_t)~g_want[i];
-    wsf_mask(dst, src, n, key, phase, level);
-    g_checks++;
-    bad = first_diff(dst, g_want, n);
+    size_t bad = mask_against_ref(dst, src, data, n, key, phase, level);
     if (bad < n)
         /* The bodies are page-aligned: offsets from them are alignments. */
         report_mismatch(what, level, n, (size_t)(src - sa->body) % 64,
@@ -558,13 +552,8 @@ int main(int argc, char **argv)
         }
     }
     cpu = wsf_detect();
-    if (only > cpu.level) {
-        printf("level %s not supported by this CPU: skipped\n", wsf_level_name(only));
+    if (!select_levels(only, cpu.level))
         return 0;
-    }
-    for (i = 0; i <= cpu.level; i++)
-        if (only < 0 || only == i)
-            g_levels[g_nlevels++] = i;
     fill_random(g_keys[KEY_RANDOM], 4);
     seed = rng_state;
 #if defined(HAVE_GUARD_PAGES)

@@ -678,13 +678,8 @@ int main(int argc, char **argv)
     if (no_ssse3)
         g_cpu.ssse3 = g_cpu.sse41 = 0;
     wsf_utf8_init(&g_cpu);
-    if (only > g_cpu.level) {
-        printf("level %s not supported by this CPU: skipped\n", level_name(only));
+    if (!select_levels(only, g_cpu.level))
         return 0;
-    }
-    for (i = 0; i <= g_cpu.level; i++)
-        if (only < 0 || only == i)
-            g_levels[g_nlevels++] = i;
 #if defined(WSF_HAVE_X86_SIMD) && defined(WSF_HAVE_SSE2_BASELINE)
     if (!(g_cpu.ssse3 && g_cpu.sse41))
         fprintf(stderr, "note: no SSSE3/SSE4.1: level sse2 runs the scalar kernel\n");

@@ -548,13 +548,8 @@ int main(int argc, char **argv)
     if (no_vbmi2)
         cpu.avx512vbmi2 = 0;
     wsf_utf8_init(&cpu);
-    if (only > cpu.level) {
-        printf("level %s not supported by this CPU: skipped\n", wsf_level_name(only));
+    if (!select_levels(only, cpu.level))
         return 0;
-    }
-    for (i = 0; i <= cpu.level; i++)
-        if (only < 0 || only == i)
-            g_levels[g_nlevels++] = i;
     if (do_bench) {
         bench();
         return 0;

@@ -303,8 +303,13 @@ def _loop(arity: int) -> Callable[..., int]:
 def _time(case: Case, loops: int) -> int:
     """Nanoseconds for ``loops`` calls of the case."""
     loop = _loop(len(case.args))
-    with case.around() if case.around is not None else contextlib.nullcontext():
+    with _around(case):
         return loop(itertools.repeat(None, loops), time.perf_counter_ns, case.func, case.args)
+
+
+def _around(case: Case) -> AbstractContextManager[Any]:
+    """The context a case's runs are timed in (``Case.around``; none by default)."""
+    return case.around() if case.around is not None else contextlib.nullcontext()
 
 
 @contextlib.contextmanager
@@ -321,7 +326,7 @@ def at_level(module: Any, level: str) -> Iterator[None]:
 
 def _calibrate(case: Case, target_ns: float) -> tuple[int, int]:
     """(loops for one sample of about ``target_ns``, ns of a single call)."""
-    with case.around() if case.around is not None else contextlib.nullcontext():
+    with _around(case):
         case.func(*case.args)  # warm up: caches, lazily built tables, page faults
     single = _time(case, 1)
     loops = 1
