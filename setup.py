@@ -96,9 +96,10 @@ class BuildFailure:
             f"*** wsfast: THE COMPILED TWIN WAS NOT BUILT {when}".rstrip(),
             f"***   {self.summary()}",
             "*** This install gets the pure-Python twin only: the same API, many times slower.",
-            "*** Install a C compiler and the Python headers (Debian: apt-get install gcc",
-            "*** python3-dev), then reinstall. WSFAST_REQUIRE_EXTENSION=1 makes this an",
-            "*** error; WSFAST_NO_EXTENSIONS=1 builds the pure twin on purpose, silently.",
+            "*** Install a C compiler, the Python and zlib headers (Debian: apt-get install",
+            "*** gcc python3-dev zlib1g-dev), then reinstall. WSFAST_REQUIRE_EXTENSION=1",
+            "*** makes this an error; WSFAST_NO_EXTENSIONS=1 builds the pure twin on purpose,",
+            "*** silently.",
             rule,
         ]
         sys.stderr.write("\n" + "\n".join(lines) + "\n\n")
@@ -203,6 +204,11 @@ if bdist_wheel is not None:
     cmdclass["bdist_wheel"] = PureWhenNothingBuilt
 
 
+#: Extensions that link the system zlib (its headers: Debian zlib1g-dev, Fedora
+#: zlib-devel; the manylinux and musllinux images and macOS have them).
+ZLIB_MODULES = {"_inflate_c"}
+
+
 def extensions():
     if NO_EXTENSIONS or not CPYTHON:
         return []
@@ -231,18 +237,28 @@ def extensions():
         cflags = ["-O1", "-g", "-std=c99", "-fno-strict-aliasing", "-fno-omit-frame-pointer", san]
         ldflags = [san, "-g"]
     macros = [("CYTHON_TRACE", "1"), ("CYTHON_TRACE_NOGIL", "1")] if TRACE else []
-    exts = [
-        Extension(
-            name="wsfast." + os.path.splitext(os.path.basename(pyx))[0],
-            sources=[pyx],
-            include_dirs=["wsfast/_csrc"],
-            depends=glob.glob("wsfast/_csrc/*.h"),
-            extra_compile_args=cflags,
-            extra_link_args=ldflags,
-            define_macros=macros,
+    exts = []
+    for pyx in sorted(glob.glob("wsfast/_*_c.pyx")):
+        name = os.path.splitext(os.path.basename(pyx))[0]
+        libraries = []
+        if name in ZLIB_MODULES:
+            if msvc:
+                # No system zlib to link against on Windows: the compiled decoder
+                # inflates through the shared pure engine there.
+                continue
+            libraries = ["z"]
+        exts.append(
+            Extension(
+                name="wsfast." + name,
+                sources=[pyx],
+                include_dirs=["wsfast/_csrc"],
+                depends=glob.glob("wsfast/_csrc/*.h"),
+                extra_compile_args=cflags,
+                extra_link_args=ldflags,
+                define_macros=macros,
+                libraries=libraries,
+            )
         )
-        for pyx in sorted(glob.glob("wsfast/_*_c.pyx"))
-    ]
     directives = {
         "language_level": 3,
         "boundscheck": False,

@@ -266,7 +266,10 @@ runpy.run_path("setup.py", run_name="__main__")
 for ext in captured.get("ext_modules") or []:
     macros = " ".join(f"-D{n}" + ("" if v is None else f"={v}") for n, v in ext.define_macros)
     incs = " ".join("-I" + d for d in ext.include_dirs)
-    print("\t".join([ext.name, " ".join(ext.sources), incs, " ".join(ext.extra_compile_args), macros]))
+    libs = " ".join("-l" + lib for lib in ext.libraries)
+    # Fields split on \x1f: unlike a tab (whitespace to `read`), it keeps empty fields.
+    print("\x1f".join([ext.name, " ".join(ext.sources), incs, " ".join(ext.extra_compile_args),
+                       macros, libs]))
 EOF
 [[ -s $WORK/exts.txt ]] || { echo "setup.py declared no extension" >&2; exit 1; }
 # The host gcc flags setup.py chose are the cross gcc's too (same compiler family).
@@ -274,14 +277,25 @@ EOF
 # headers, so only what they lack (Python.h's multiarch pyconfig.h) comes from it.
 BASEFLAGS=(-fPIC -fwrapv -DNDEBUG -Wall -I"$TINC" -idirafter "$ROOTFS/usr/include")
 pids=() names=()
-while IFS=$'\t' read -r name sources incs cflags macros; do
+while IFS=$'\x1f' read -r name sources incs cflags macros libs; do
     out=$SRC/${name//.//}$EXT_SUFFIX
     if grep -q -E -- '-march|-mavx|-mcpu|-mtune' <<<"$cflags"; then
         echo "FAIL: $name is compiled with flags above the baseline: $cflags" >&2; exit 1
     fi
     say "cross-compiling $name -> $(basename "$out")"
+    # Libraries (zlib) are the target's shared objects from the rootfs (python3-dev
+    # brings zlib1g-dev), named by path: a -L into the rootfs would also pick its
+    # libc.so, a linker script with the target's absolute paths.
+    objs=()
+    for lib in $libs; do
+        so=$(readlink "$ROOTFS/usr/lib/$TRIPLET/lib${lib#-l}.so") \
+            || { echo "no lib${lib#-l}.so for $TRIPLET in the rootfs" >&2; exit 1; }
+        if [[ $so == /* ]]; then so=$ROOTFS$so; else so=$ROOTFS/usr/lib/$TRIPLET/$so; fi
+        objs+=("$so")
+    done
     # shellcheck disable=SC2086
-    (cd "$SRC" && "$CC" "${BASEFLAGS[@]}" $incs $cflags $macros -shared -o "$out" $sources) \
+    (cd "$SRC" && "$CC" "${BASEFLAGS[@]}" $incs $cflags $macros -shared -o "$out" $sources \
+        "${objs[@]}") \
         2>"$WORK/cc-$name.log" &
     pids+=($!) names+=("$name")
 done <"$WORK/exts.txt"
@@ -353,7 +367,8 @@ EOF
 
 files=()
 if [[ $FAST == 1 ]]; then
-    for pat in test_mask.py test_utf8.py 'test_frame*.py' 'test_message*.py' 'test_close*.py'; do
+    for pat in test_mask.py test_utf8.py 'test_frame*.py' 'test_message*.py' 'test_close*.py' \
+            test_pmd.py; do
         for f in "$WORK"/run/tests/$pat; do [[ -e $f ]] && files+=("tests/${f##*/}"); done
     done
     say "pytest --fast: ${files[*]}"

@@ -447,6 +447,12 @@ def test_info_of_the_tested_package() -> None:
     if compiled_available():
         assert info["implementation"] == "c"
         assert info["reason"] == "the compiled modules import"
+    deflate = info["deflate"]
+    assert deflate["backend"] in deflate["installed"] and "zlib" in deflate["installed"]
+    if compiled_available() and os.name != "nt":  # Windows builds link no zlib
+        assert deflate["compiled_inflater"] is not None
+        if deflate["backend"] == "zlib":
+            assert deflate["inflater"].startswith("compiled, over zlib ")
 
 
 def test_setup_py_parses_switches_with_the_same_parser(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import random
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,24 +24,51 @@ from wsfast import _pmd
 from wsfast._pmd import TAIL, Deflater, Inflater
 from wsfast.errors import InvalidDataError, MessageTooBigError
 
+try:
+    from wsfast._inflate_c import Inflater as _CompiledInflater
+except ImportError:  # a pure install, or a build without zlib
+    _CompiledInflater = None
+
 BACKENDS = list(_pmd.BACKENDS)
+#: The compiled twin of the inflater, which runs on stdlib zlib only: a "backend"
+#: of its own here, so that every inflation test runs on it too.
+COMPILED = "zlib+compiled"
+RECEIVERS = [*BACKENDS, COMPILED]
 
 _EXAMPLES = int(os.environ.get("WSFAST_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=_EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=RECEIVERS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """Each backend name; skipped when that backend is not installed."""
+    """Each backend name (and COMPILED); skipped when that backend is not installed."""
     name: str = request.param
-    if name not in _pmd.available_backends():
+    if name == COMPILED:
+        if _CompiledInflater is None:
+            pytest.skip("the compiled inflater is not built")
+    elif name not in _pmd.available_backends():
         pytest.skip(f"deflate backend {name} is not installed")
     return name
 
 
 def installed() -> list[str]:
-    return list(_pmd.available_backends())
+    return list(_pmd.available_backends()) + ([COMPILED] if _CompiledInflater else [])
+
+
+def plain(backend: str) -> str:
+    """The backend proper: COMPILED inflates with stdlib zlib."""
+    return "zlib" if backend == COMPILED else backend
+
+
+def new_inflater(window_bits: int = 15, no_context_takeover: bool = False, *,
+                 backend: Any = None) -> Inflater:
+    """An inflater on ``backend``: the compiled twin for COMPILED, else the pure one."""
+    if backend == COMPILED:
+        assert _CompiledInflater is not None
+        return cast(Inflater, _CompiledInflater(window_bits, no_context_takeover,
+                                                backend="zlib"))
+    return Inflater(window_bits, no_context_takeover, backend=backend)
 
 
 def h(text: str) -> bytes:
@@ -134,7 +161,7 @@ RFC_VECTORS = [
                          [pytest.param(*v[1:], id=v[0]) for v in RFC_VECTORS])
 def test_rfc7692_examples(backend: str, reset: bool, messages: list[list[bytes]],
                           texts: list[bytes]) -> None:
-    inf = Inflater(15, reset, backend=backend)
+    inf = new_inflater(15, reset, backend=backend)
     assert [inflate_pieces(inf, frags) for frags in messages] == texts
 
 
@@ -147,7 +174,7 @@ def test_rfc7692_examples_every_split(backend: str, reset: bool,
     *before, last = messages
     for pieces in splits(b"".join(last)):
         for final_in_feed in (False, True):
-            inf = Inflater(15, reset, backend=backend)
+            inf = new_inflater(15, reset, backend=backend)
             for frags in before:
                 inflate_pieces(inf, frags)
             if final_in_feed:
@@ -172,20 +199,20 @@ def test_rfc7692_deflate_bytes() -> None:
 
 
 def test_deflate_empty(backend: str) -> None:
-    d = Deflater(backend=backend)
+    d = Deflater(backend=plain(backend))
     assert d.compress(b"") == b"\x00"  # 7.2.3.6
     assert d.compress(HELLO, final=False).endswith(TAIL)
     assert d.compress(b"", final=True) == b"\x00"
     assert d.compress(bytearray()) == b"\x00"
     assert d.compress(HELLO) != b"\x00"
-    d = Deflater(backend=backend)
+    d = Deflater(backend=plain(backend))
     assert reference_inflate([d.compress(HELLO, final=False)[:-4]]) == [HELLO]
 
 
 def test_deflate_fragments_make_one_message(backend: str) -> None:
     text = b"fragmented permessage-deflate message " * 20
     for reset in (False, True):
-        d = Deflater(15, reset, backend=backend)
+        d = Deflater(15, reset, backend=plain(backend))
         inf = Inflater(15, reset)
         for _ in range(3):
             frames = [d.compress(text[:100], final=False), d.compress(text[100:500], final=False),
@@ -197,7 +224,7 @@ def test_deflate_fragments_make_one_message(backend: str) -> None:
 
 def test_deflate_context_takeover(backend: str) -> None:
     text = b'{"type":"trade","symbol":"BTC-USD","price":"43125.12","qty":"0.0031"}'
-    d = Deflater(backend=backend)
+    d = Deflater(backend=plain(backend))
     first, second = d.compress(text), d.compress(text)
     assert len(second) < len(first) // 2  # the second refers to the first
     assert reference_inflate([first, second]) == [text, text]
@@ -210,7 +237,7 @@ def test_deflate_no_context_takeover(backend: str) -> None:
     # although one compressor is reused with Z_FULL_FLUSH.
     rng = random.Random(5)
     text = bytes(rng.choice(b"abcdefgh ") for _ in range(3000))
-    d = Deflater(15, True, backend=backend)
+    d = Deflater(15, True, backend=plain(backend))
     payloads = [d.compress(text[i:] + text[:i]) for i in range(0, 3000, 300)]
     assert reference_inflate(payloads, reset=True) == [text[i:] + text[:i]
                                                        for i in range(0, 3000, 300)]
@@ -225,7 +252,7 @@ def test_deflate_window_bits(backend: str) -> None:
     data = bytes(rng.getrandbits(8) for _ in range(3000))
     data = data + data  # matches 3000 bytes back: windows of 12 bits and more use them
     for bits in range(9, 16):
-        d = Deflater(bits, backend=backend)
+        d = Deflater(bits, backend=plain(backend))
         payload = d.compress(data)
         assert strict_inflate(payload, bits) == data
         assert (len(payload) < 3600) == (bits >= 12), bits
@@ -239,14 +266,14 @@ def test_deflate_window_8() -> None:
     data = b"".join(block[: rng.randrange(200, 251)] + bytes([i % 256]) * 3
                     for i in range(300))
     for name in installed():
-        for level in _pmd.get_backend(name).levels:
-            d = Deflater(8, level=level, backend=name)
+        for level in _pmd.get_backend(plain(name)).levels:
+            d = Deflater(8, level=level, backend=plain(name))
             assert d.window_bits == 8
             payloads = [d.compress(data[i : i + 5000]) for i in range(0, len(data), 5000)]
             ref = zlib.decompressobj(-8)
             got = b"".join(strict_inflate(p, 8, ref) for p in payloads)
             assert got == data, (name, level)
-            ours = Inflater(8, backend=name)
+            ours = new_inflater(8, backend=name)
             assert b"".join(ours.feed(p, final=True) for p in payloads) == data
     # ISA-L reaches 512 bytes back at wbits -9: a window of 8 is served by zlib.
     if "isal" in installed():
@@ -256,9 +283,9 @@ def test_deflate_window_8() -> None:
 
 def test_deflate_levels_and_mem_levels(backend: str) -> None:
     data = b"level and memLevel " * 500
-    for level in _pmd.get_backend(backend).levels:
+    for level in _pmd.get_backend(plain(backend)).levels:
         for mem_level in (1, 5, 9):
-            d = Deflater(15, level=level, mem_level=mem_level, backend=backend)
+            d = Deflater(15, level=level, mem_level=mem_level, backend=plain(backend))
             assert reference_inflate([d.compress(data)]) == [data]
 
 
@@ -316,7 +343,7 @@ def test_bfinal_every_message_with_context_takeover(backend: str, wbits: int, en
     messages = [b" ".join(rng.choice(words) for _ in range(rng.randrange(0, 3000)))
                 for _ in range(60)]  # about 9 windows of 32 KiB in all
     payloads = bfinal_sender(messages, wbits, end)
-    inf = Inflater(wbits, backend=backend)
+    inf = new_inflater(wbits, backend=backend)
     for message, payload in zip(messages, payloads, strict=True):
         cut = len(payload) // 3
         assert inflate_pieces(inf, [payload[:cut], payload[cut:]], 1 << 20) == message
@@ -327,7 +354,7 @@ def test_bfinal_blocks_inside_one_message(backend: str) -> None:
     part = b"0123456789abcdef" * 300  # 4800 bytes
     payload = b"".join(bfinal_sender([part] * 10, end=b"")) + b"\x00"
     for step in (1, 7, 4096, len(payload)):
-        inf = Inflater(15, backend=backend)
+        inf = new_inflater(15, backend=backend)
         pieces = [payload[i : i + step] for i in range(0, len(payload), step)]
         assert inflate_pieces(inf, pieces) == part * 10
 
@@ -341,25 +368,26 @@ def test_bfinal_restarts_are_bounded(backend: str) -> None:
     # gets FREE_RESTARTS of them plus one per RESTART_INPUT compressed bytes.
     # (``k`` final blocks and the closing 00 make k restarts: one after each block.)
     free = _pmd.FREE_RESTARTS
-    assert inflate_pieces(Inflater(backend=backend), [EMPTY_FINAL_BLOCK * free + END]) == b""
+    assert inflate_pieces(new_inflater(backend=backend), [EMPTY_FINAL_BLOCK * free + END]) == b""
     with pytest.raises(MessageTooBigError, match="DEFLATE streams"):
-        inflate_pieces(Inflater(backend=backend), [EMPTY_FINAL_BLOCK * (free + 1) + END])
+        inflate_pieces(new_inflater(backend=backend), [EMPTY_FINAL_BLOCK * (free + 1) + END])
     # A long message earns more: 2048 bytes of stored data earn 2 more restarts.
     stored = b"\x00" + (2043).to_bytes(2, "little") + (0xFFFF ^ 2043).to_bytes(2, "little")
     data = stored + b"x" * 2043
     ok = data + EMPTY_FINAL_BLOCK * (free + 2) + END
-    assert inflate_pieces(Inflater(backend=backend), [ok]) == b"x" * 2043
+    assert inflate_pieces(new_inflater(backend=backend), [ok]) == b"x" * 2043
     with pytest.raises(MessageTooBigError):
-        inflate_pieces(Inflater(backend=backend), [data + EMPTY_FINAL_BLOCK * (free + 3) + END])
+        inflate_pieces(new_inflater(backend=backend), [data + EMPTY_FINAL_BLOCK * (free + 3) + END])
     # The count is per message (the next one's first restart included).
-    inf = Inflater(backend=backend)
+    inf = new_inflater(backend=backend)
     for _ in range(5):
         assert inflate_pieces(inf, [EMPTY_FINAL_BLOCK * (free - 1) + END]) == b""
     # A stream that ends with the message costs nothing until more data comes.
-    inf = Inflater(backend=backend)
+    inf = new_inflater(backend=backend)
     for _ in range(3):
         assert inflate_pieces(inf, [EMPTY_FINAL_BLOCK]) == b""
-    assert inf._restarts == 0 and inf._d is None
+    if backend != COMPILED:  # the compiled twin's state is not visible
+        assert inf._restarts == 0 and inf._d is None
 
 
 # --- the inflater: limits ------------------------------------------------------------------
@@ -370,13 +398,13 @@ def test_limit_boundary(backend: str) -> None:
     text = bytes(rng.choice(b"ab cd") for _ in range(100_000))
     payload = deflate_stream([text])[0]
     for pieces in ([payload], [payload[i : i + 1000] for i in range(0, len(payload), 1000)]):
-        assert inflate_pieces(Inflater(backend=backend), pieces, len(text)) == text
+        assert inflate_pieces(new_inflater(backend=backend), pieces, len(text)) == text
         with pytest.raises(MessageTooBigError):
-            inflate_pieces(Inflater(backend=backend), pieces, len(text) - 1)
-    assert inflate_pieces(Inflater(backend=backend), [h("00")], 0) == b""
+            inflate_pieces(new_inflater(backend=backend), pieces, len(text) - 1)
+    assert inflate_pieces(new_inflater(backend=backend), [h("00")], 0) == b""
     with pytest.raises(MessageTooBigError):
-        inflate_pieces(Inflater(backend=backend), [h("f2 48 cd c9 c9 07 00")], 4)
-    assert inflate_pieces(Inflater(backend=backend), [h("f2 48 cd c9 c9 07 00")], 5) == HELLO
+        inflate_pieces(new_inflater(backend=backend), [h("f2 48 cd c9 c9 07 00")], 4)
+    assert inflate_pieces(new_inflater(backend=backend), [h("f2 48 cd c9 c9 07 00")], 5) == HELLO
 
 
 def test_limit_pending_output_with_empty_tail(backend: str) -> None:
@@ -387,15 +415,15 @@ def test_limit_pending_output_with_empty_tail(backend: str) -> None:
     payload = deflate_stream([data], level=9)[0]
     assert len(payload) < 20000
     with pytest.raises(MessageTooBigError):
-        inflate_pieces(Inflater(backend=backend), [payload], size)
+        inflate_pieces(new_inflater(backend=backend), [payload], size)
     out = bytearray()
-    inf = Inflater(backend=backend)
+    inf = new_inflater(backend=backend)
     assert inf.feed_to(payload, size + 1, out.extend, final=True) == size + 1
     assert len(out) == size + 1 and out.count(1) == size + 1
 
 
 def test_limit_is_per_message(backend: str) -> None:
-    inf = Inflater(backend=backend)
+    inf = new_inflater(backend=backend)
     payloads = deflate_stream([b"x" * 1000] * 5)
     for p in payloads:
         assert len(inflate_pieces(inf, [p], 1000)) == 1000
@@ -410,7 +438,7 @@ def test_limit_pending_output_many_requests(backend: str) -> None:
     for limit in (len(data) - 1, len(data), len(data) + 1):
         for step in (1, 5, 64, len(payload)):
             pieces = [payload[i : i + step] for i in range(0, len(payload), step)]
-            inf = Inflater(backend=backend)
+            inf = new_inflater(backend=backend)
             if limit < len(data):
                 with pytest.raises(MessageTooBigError):
                     inflate_pieces(inf, pieces, limit)
@@ -456,7 +484,7 @@ BOMB_SPLITS = {
 @pytest.mark.parametrize("step", list(BOMB_SPLITS.values()), ids=list(BOMB_SPLITS))
 def test_bomb_memory_peak(backend: str, bomb: bytes, step: int | None) -> None:
     # The decoder's way: each piece of output into the message's buffer (feed_to).
-    inf = Inflater(backend=backend)
+    inf = new_inflater(backend=backend)
     pieces = [bomb] if step is None else [bomb[i : i + step] for i in range(0, len(bomb), step)]
     out = _pmd.MessageBuffer()
     fed = 0
@@ -481,7 +509,7 @@ def test_bomb_random_splits(backend: str, bomb: bytes) -> None:
     rng = random.Random(1)
     cuts = sorted(rng.sample(range(1, len(bomb)), 300))
     pieces = [bomb[a:b] for a, b in zip([0, *cuts], [*cuts, len(bomb)], strict=True)]
-    inf = Inflater(backend=backend)
+    inf = new_inflater(backend=backend)
     out = _pmd.MessageBuffer()
 
     def run() -> None:
@@ -499,7 +527,7 @@ def test_bomb_with_feed(backend: str, bomb: bytes) -> None:
         pieces = [bomb] if step is None else [bomb[i : i + step]
                                              for i in range(0, len(bomb), step)]
         kept: list[bytes] = []
-        inf = Inflater(backend=backend)
+        inf = new_inflater(backend=backend)
 
         def run(inf: Inflater = inf, pieces: list[bytes] = pieces,
                 kept: list[bytes] = kept) -> None:
@@ -525,7 +553,7 @@ CORRUPT = {
 @pytest.mark.parametrize("payload", list(CORRUPT.values()), ids=list(CORRUPT))
 def test_corrupt_data(backend: str, payload: bytes) -> None:
     for pieces in splits(payload):
-        inf = Inflater(backend=backend)
+        inf = new_inflater(backend=backend)
         with pytest.raises(InvalidDataError) as info:
             inflate_pieces(inf, pieces)
         assert info.value.close_code == 1007
@@ -536,7 +564,7 @@ def test_corrupt_data(backend: str, payload: bytes) -> None:
 def test_no_context_takeover_forgets_the_window(backend: str) -> None:
     # Under the peer's no_context_takeover the window is dropped: a message that
     # refers to the previous one is corrupt.
-    inf = Inflater(15, True, backend=backend)
+    inf = new_inflater(15, True, backend=backend)
     assert inflate_pieces(inf, [h("f2 48 cd c9 c9 07 00")]) == HELLO
     with pytest.raises(InvalidDataError):
         inflate_pieces(inf, [h("f2 00 11 00 00")])
@@ -546,7 +574,7 @@ def test_context_takeover_many_messages(backend: str) -> None:
     rng = random.Random(11)
     messages = [bytes(rng.choice(b"abcdefghij {}:,") for _ in range(rng.randrange(0, 500)))
                 for _ in range(1000)]
-    inf = Inflater(backend=backend)
+    inf = new_inflater(backend=backend)
     for message, payload in zip(messages, deflate_stream(messages), strict=True):
         assert inf.feed(payload, 1000, final=True) == message
 
@@ -557,14 +585,14 @@ def test_large_message_chunks(backend: str) -> None:
     data = bytes(rng.getrandbits(8) for _ in range(300_000)) + b"z" * 2_000_000
     payload = deflate_stream([data])[0]
     assert len(payload) > _pmd.INPUT_CHUNK
-    for inf in (Inflater(backend=backend), Inflater(backend=backend)):
+    for inf in (new_inflater(backend=backend), new_inflater(backend=backend)):
         assert inf.feed(payload, len(data), final=True) == data
     out = bytearray(b"prefix")
-    assert Inflater(backend=backend).feed_to(memoryview(payload), None, out.extend,
+    assert new_inflater(backend=backend).feed_to(memoryview(payload), None, out.extend,
                                              final=True) == len(data)
     assert out == b"prefix" + data
     buf = _pmd.MessageBuffer()
-    assert Inflater(backend=backend).feed_to(payload, None, buf.append, final=True) == len(data)
+    assert new_inflater(backend=backend).feed_to(payload, None, buf.append, final=True) == len(data)
     assert len(buf) == len(data) and buf.take() == data and buf.take() == b""
 
 
@@ -584,7 +612,7 @@ def test_message_buffer() -> None:
 
 def test_sink_errors_propagate(backend: str) -> None:
     # A sink may stop the message (invalid text, say): its error comes out as is.
-    inf = Inflater(backend=backend)
+    inf = new_inflater(backend=backend)
 
     def sink(piece: bytes) -> None:
         raise UnicodeError("stop")
@@ -593,14 +621,14 @@ def test_sink_errors_propagate(backend: str) -> None:
         inf.feed_to(h("f2 48 cd c9 c9 07 00"), None, sink, final=True)
 
 
-def test_inflater_arguments() -> None:
+def test_inflater_arguments(backend: str) -> None:
     with pytest.raises(ValueError):
-        Inflater(7)
+        new_inflater(7, backend=backend)
     with pytest.raises(ValueError):
-        Inflater(16)
+        new_inflater(16, backend=backend)
     with pytest.raises(TypeError):
-        Inflater(15.0)  # type: ignore[arg-type]
-    inf = Inflater()
+        new_inflater(15.0, backend=backend)  # type: ignore[arg-type]
+    inf = new_inflater(backend=backend)
     with pytest.raises(ValueError):
         inf.feed(b"", -1)
     with pytest.raises(TypeError):
@@ -663,7 +691,7 @@ _data = st.one_of(
     level=st.integers(0, 9),
     mem_level=st.integers(1, 9),
     sender=st.sampled_from(BACKENDS),
-    receiver=st.sampled_from(BACKENDS),
+    receiver=st.sampled_from(RECEIVERS),
     seed=st.integers(0, 2**32),
 )
 def test_round_trip(messages: list[tuple[bytes, list[int]]], bits: int, reset: bool, level: int,
@@ -674,7 +702,7 @@ def test_round_trip(messages: list[tuple[bytes, list[int]]], bits: int, reset: b
     levels = _pmd.get_backend(sender).levels
     d = Deflater(bits, reset, level=level if level in levels else levels[-1],
                  mem_level=mem_level, backend=sender)
-    inf = Inflater(bits, reset, backend=receiver)
+    inf = new_inflater(bits, reset, backend=receiver)
     rng = random.Random(seed)
     wire_all = []
     for data, cuts in messages:
@@ -695,13 +723,13 @@ def test_round_trip(messages: list[tuple[bytes, list[int]]], bits: int, reset: b
 
 @FUZZ
 @given(data=st.binary(min_size=1, max_size=2000), limit=st.integers(0, 2500),
-       receiver=st.sampled_from(BACKENDS), step=st.integers(1, 300))
+       receiver=st.sampled_from(RECEIVERS), step=st.integers(1, 300))
 def test_limit_fuzz(data: bytes, limit: int, receiver: str, step: int) -> None:
     receiver = receiver if receiver in installed() else "zlib"
     data = data * 3
     payload = deflate_stream([data])[0]
     pieces = [payload[i : i + step] for i in range(0, len(payload), step)]
-    inf = Inflater(backend=receiver)
+    inf = new_inflater(backend=receiver)
     if len(data) > limit:
         with pytest.raises(MessageTooBigError):
             inflate_pieces(inf, pieces, limit)
@@ -710,11 +738,11 @@ def test_limit_fuzz(data: bytes, limit: int, receiver: str, step: int) -> None:
 
 
 @FUZZ
-@given(garbage=st.binary(max_size=200), receiver=st.sampled_from(BACKENDS))
+@given(garbage=st.binary(max_size=200), receiver=st.sampled_from(RECEIVERS))
 def test_garbage_never_escapes(garbage: bytes, receiver: str) -> None:
     # Random bytes inflate to something, or raise one of the engine's errors.
     receiver = receiver if receiver in installed() else "zlib"
-    inf = Inflater(backend=receiver)
+    inf = new_inflater(backend=receiver)
     try:
         out = inflate_pieces(inf, [garbage[:50], garbage[50:]], 100_000)
     except (InvalidDataError, MessageTooBigError):
@@ -750,12 +778,12 @@ def _ws_frames(message: bytes, cuts: list[int]) -> list[Any]:
 @needs_websockets
 @FUZZ
 @given(messages=st.lists(_data, min_size=1, max_size=6), bits=st.integers(9, 15),
-       reset=st.booleans(), level=st.integers(1, 9), receiver=st.sampled_from(BACKENDS))
+       reset=st.booleans(), level=st.integers(1, 9), receiver=st.sampled_from(RECEIVERS))
 def test_interop_websockets_to_wsfast(messages: list[bytes], bits: int, reset: bool, level: int,
                                       receiver: str) -> None:
     receiver = receiver if receiver in installed() else "zlib"
     theirs = _ws_ext(False, reset, 15, bits, {"level": level})
-    ours = Inflater(bits, reset, backend=receiver)
+    ours = new_inflater(bits, reset, backend=receiver)
     for message in messages:
         cuts = [len(message) // 2] if len(message) > 1 else []
         payloads = [bytes(theirs.encode(f).data) for f in _ws_frames(message, cuts)]
@@ -779,3 +807,102 @@ def test_interop_wsfast_to_websockets(messages: list[bytes], bits: int, reset: b
                   Frame(Opcode.CONT, ours.compress(message[half:]), fin=True)]
         got = b"".join(bytes(theirs.decode(f, max_size=len(message) + 1).data) for f in frames)
         assert got == message
+
+
+# --- the compiled inflater against the pure one ------------------------------------
+
+
+def test_compiled_inflater_is_built() -> None:
+    """A compiled install has the compiled inflater wherever zlib is linked (all but
+    Windows): without it the compiled decoder silently takes the slower engine."""
+    if os.environ.get("WSFAST_REQUIRE_EXTENSION") != "1" or os.name == "nt":
+        pytest.skip("only checked where the compiled twin is required")
+    assert _CompiledInflater is not None
+    from wsfast import _inflate_c
+
+    assert _inflate_c.ZLIB_RUNTIME_VERSION.split(".")[0] == "1"
+
+
+def test_compiled_inflater_refuses_other_backends() -> None:
+    if _CompiledInflater is None:
+        pytest.skip("the compiled inflater is not built")
+    assert _CompiledInflater(backend=zlib).backend.name == "zlib"
+    for name in set(installed()) - {"zlib", COMPILED}:
+        with pytest.raises(ValueError, match="zlib only"):
+            _CompiledInflater(backend=name)
+    with pytest.raises(TypeError, match="pickle"):
+        import pickle
+
+        pickle.dumps(_CompiledInflater())
+
+
+def _outcomes(inf: Any, messages: list[list[bytes]], limit: int | None) -> list[Any]:
+    """Every piece the sink sees and every error, message by message (after an
+    error the inflater is broken: later messages show how it refuses)."""
+    seen: list[Any] = []
+    for parts in messages:
+        pieces: list[bytes] = []
+        try:
+            for i, part in enumerate(parts):
+                inf.feed_to(part, limit, pieces.append, final=i == len(parts) - 1)
+        except (InvalidDataError, MessageTooBigError) as exc:
+            seen.append((type(exc), str(exc), pieces))
+        else:
+            seen.append(("ok", pieces))
+    return seen
+
+
+@FUZZ
+@given(
+    texts=st.lists(st.tuples(st.binary(max_size=300), st.integers(0, 3000)),
+                   min_size=1, max_size=4),
+    bits=st.integers(8, 15),
+    reset=st.booleans(),
+    limit=st.one_of(st.none(), st.integers(0, 70000)),
+    seed=st.integers(0, 2**32),
+)
+def test_compiled_inflater_matches_pure(texts: list[tuple[bytes, int]], bits: int, reset: bool,
+                                        limit: int | None, seed: int) -> None:
+    """Same pieces, same errors at the same bytes, for random messages (some with
+    BFINAL blocks, some corrupted), limits and splits."""
+    if _CompiledInflater is None:
+        pytest.skip("the compiled inflater is not built")
+    rng = random.Random(seed)
+    wbits = max(bits, 9)
+    c = zlib.compressobj(rng.choice([1, 6, 9]), zlib.DEFLATED, -wbits)
+    messages = []
+    for unit, repeat in texts:
+        data = unit * (repeat if unit else 1)
+        if rng.random() < 0.25:
+            # Ends the stream with a BFINAL block (and sometimes sends more after it).
+            wire = c.compress(data) + c.flush(zlib.Z_FINISH)
+            if rng.random() < 0.5:
+                wire += b"\x00"
+            c = zlib.compressobj(1, zlib.DEFLATED, -wbits, zdict=data[-(1 << wbits):] or b"\x00")
+        else:
+            wire = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+            wire = wire[:-4] if wire.endswith(TAIL) else wire
+        if wire and rng.random() < 0.15:
+            i = rng.randrange(len(wire))
+            wire = wire[:i] + bytes([wire[i] ^ (1 << rng.randrange(8))]) + wire[i + 1 :]
+        cuts = sorted(rng.sample(range(len(wire) + 1), min(rng.randrange(4), len(wire) + 1)))
+        messages.append([wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True)])
+        if reset:
+            c = zlib.compressobj(1, zlib.DEFLATED, -wbits)
+    pure = _outcomes(Inflater(bits, reset, backend="zlib"), messages, limit)
+    compiled = _outcomes(_CompiledInflater(bits, reset), messages, limit)
+    assert compiled == pure
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 16383, 16384, 16385, 300_000, 1_100_000])
+def test_compiled_inflater_piece_sizes(size: int) -> None:
+    """Around the stack buffer, the output chunk and the input slices: the same
+    pieces as the pure engine, with and without a limit on the way."""
+    if _CompiledInflater is None:
+        pytest.skip("the compiled inflater is not built")
+    data = random.Random(size).randbytes(size // 4) * 4
+    wire = deflate_stream([data])[0]
+    for limit in (None, size, max(size - 1, 0), 20_000):
+        messages = [[wire], [wire[: len(wire) // 3], wire[len(wire) // 3 :]]]
+        pure = _outcomes(Inflater(backend="zlib"), messages, limit)
+        assert _outcomes(_CompiledInflater(), messages, limit) == pure

@@ -55,6 +55,10 @@ from .errors import (
     in_use_error,
 )
 from ._pmd import Deflater as _Deflater, Inflater as _Inflater, get_backend as _get_backend
+try:
+    from ._inflate_c import Inflater as _ZlibInflater
+except ImportError:  # built without zlib (Windows): the shared engine inflates
+    _ZlibInflater = None
 from .protocol import FrameHeader, Opcode, _preview
 
 include "_simd.pxi"
@@ -1198,7 +1202,7 @@ cdef class MessageDecoder(_Decoder):
     cdef bint _closed
     cdef int64_t _wire            # payload bytes of the message's data frames, as sent
     # permessage-deflate: a compressed message's payload goes through the
-    # shared engine (_pmd.Inflater), checked as text as it comes out, into
+    # engine (_inflate_c.Inflater on zlib, else _pmd.Inflater), checked as text as it comes out, into
     # _pieces: kept as the backend made them, not copied (small ones joined by
     # runs: the run starts at _run_from and holds _run_bytes), and joined once
     # at the end -- or, one piece, the message as it is.
@@ -1220,8 +1224,11 @@ cdef class MessageDecoder(_Decoder):
         max_message = _limit_arg(max_message_size, "max_message_size")
         text = bool(decode_text)
         if deflate is not None:
-            inflater = _Inflater.for_endpoint(deflate, client=not want_mask,
-                                              backend=deflate_backend)
+            backend = _get_backend(deflate_backend)
+            engine = _Inflater
+            if backend.name == "zlib" and _ZlibInflater is not None:
+                engine = _ZlibInflater  # the same engine over zlib's C API
+            inflater = engine.for_endpoint(deflate, client=not want_mask, backend=backend)
         else:
             inflater = None
             if deflate_backend is not None:
@@ -1374,7 +1381,7 @@ cdef class MessageDecoder(_Decoder):
                     src += n
                     take -= n
                     last = self._got == self._h.length and (self._h.b0 & 0x80) != 0
-                    self._inflater.feed_to(chunk, self._limit_obj(), self._inflated, final=last)
+                    self._inflater._run(chunk, self._limit_obj(), last, self._inflated)
                     self._inflated_all = last
                     chunk = None
                 return 0
@@ -1452,7 +1459,7 @@ cdef class MessageDecoder(_Decoder):
         cdef bint inflated = self._compressed
         if inflated:
             if not self._inflated_all:  # an empty last frame
-                self._inflater.feed_to(b"", self._limit_obj(), self._inflated, final=True)
+                self._inflater._run(b"", self._limit_obj(), True, self._inflated)
             data = self._pieces[0] if len(self._pieces) == 1 else b"".join(self._pieces)
             self._drop_pieces()
             p = PyBytes_AS_STRING(data)

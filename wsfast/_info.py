@@ -50,6 +50,7 @@ def environment() -> dict[str, Any]:
             folder = os.path.dirname(os.path.abspath(mask_c.__file__ or ""))
             if folder != _codec.PACKAGE_DIR:  # e.g. through an editable install's finder
                 env["compiled_twin"] += f" (from {folder})"
+    env["deflate"] = _deflate(env)
     env["environment"] = {
         name: value for name, value in sorted(os.environ.items()) if name.startswith("WSFAST_")
     }
@@ -68,6 +69,35 @@ def environment() -> dict[str, Any]:
         "cpus": os.cpu_count(),
     }
     return env
+
+
+def _deflate(env: dict[str, Any]) -> dict[str, Any]:
+    """The permessage-deflate backends and which inflater the decoder uses by default."""
+    from wsfast import _pmd
+
+    chosen = _pmd.get_backend().name
+    try:
+        inflate_c = importlib.import_module("wsfast._inflate_c")
+    except ImportError as exc:
+        compiled = None
+        why = f"not built ({exc})"
+    else:
+        compiled = inflate_c.ZLIB_RUNTIME_VERSION
+        why = f"built, on zlib {compiled}"
+    if env["implementation"] != "c":
+        engine = "the shared pure engine (pure twin)"
+    elif chosen != "zlib":
+        engine = f"the shared pure engine over {chosen} (compiled inflater: {why})"
+    elif compiled is None:
+        engine = f"the shared pure engine (compiled inflater: {why})"
+    else:
+        engine = f"compiled, over zlib {compiled}"
+    return {
+        "backend": chosen,
+        "installed": list(_pmd.available_backends()),
+        "compiled_inflater": compiled,
+        "inflater": engine,
+    }
 
 
 def _cpu_name() -> str:
@@ -99,6 +129,10 @@ def format_info(env: dict[str, Any]) -> str:
         f"SIMD supported:   {', '.join(supported) if supported else '- (no compiled twin)'}",
         f"compiled twin:    {env['compiled_twin']}",
     ]
+    deflate = env["deflate"]
+    lines.append(f"deflate backend:  {deflate['backend']} (installed: "
+                 f"{', '.join(deflate['installed'])})")
+    lines.append(f"inflater:         {deflate['inflater']}")
     if env["build_failure"] is not None:
         lines.append(f"build:            the compile failed: {env['build_failure']}")
     for copy in env["other_copies"]:
