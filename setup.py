@@ -91,11 +91,22 @@ class BuildFailure:
 
     def banner(self, when=""):
         rule = "*" * 78
+        if self.built:  # e.g. only the zlib-linked inflater failed (no zlib headers)
+            head = [
+                f"*** wsfast: PART OF THE COMPILED TWIN WAS NOT BUILT {when}".rstrip(),
+                f"***   {self.summary()}",
+                "*** The rest was built; pure-Python code stands in for the parts listed",
+                "*** (for the inflater: the shared deflate engine, slower on small messages).",
+            ]
+        else:
+            head = [
+                f"*** wsfast: THE COMPILED TWIN WAS NOT BUILT {when}".rstrip(),
+                f"***   {self.summary()}",
+                "*** This install gets the pure-Python twin only: the same API, many times slower.",
+            ]
         lines = [
             rule,
-            f"*** wsfast: THE COMPILED TWIN WAS NOT BUILT {when}".rstrip(),
-            f"***   {self.summary()}",
-            "*** This install gets the pure-Python twin only: the same API, many times slower.",
+            *head,
             "*** Install a C compiler, the Python and zlib headers (Debian: apt-get install",
             "*** gcc python3-dev zlib1g-dev), then reinstall. WSFAST_REQUIRE_EXTENSION=1",
             "*** makes this an error; WSFAST_NO_EXTENSIONS=1 builds the pure twin on purpose,",
