@@ -33,6 +33,7 @@ from vectors import (
     BINARY,
     CLOSE,
     CONT,
+    KEY,
     PING,
     PONG,
     TEXT,
@@ -240,6 +241,37 @@ def test_twins_agree_messages(both_twins, data, cuts, options):
     chunks = _cut(data, cuts)
     got_c = _run(c.MessageDecoder(**options), chunks, message_tuple)
     got_py = _run(py.MessageDecoder(**options), chunks, message_tuple)
+    assert got_c == got_py
+
+
+# Long single-frame texts, mostly Latin-1, sometimes wider or broken, for the
+# compiled twin's UCS1 mode (switched on for every size here).
+_latin_heavy = st.text(
+    alphabet=st.sampled_from(["a", " ", "\u00e9", "\u00ff", "\u0080", "\u20ac", "\u65e5",
+                              "\U0001f600"]),
+    max_size=3000,
+).map(lambda t: t * 12)
+
+
+@FUZZ_SMALL
+@given(text=_latin_heavy, damage=st.one_of(st.none(), st.tuples(st.integers(0), st.binary(
+    min_size=1, max_size=2))), cuts=cut_lists, masked=st.booleans())
+def test_twins_agree_on_long_text(both_twins, text, damage, cuts, masked):
+    c, py = both_twins
+    raw = text.encode()
+    if damage is not None:  # replace a few bytes: often invalid UTF-8 then
+        at = damage[0] % (len(raw) + 1)
+        raw = raw[:at] + damage[1] + raw[at + len(damage[1]) :]
+    key = KEY if masked else None
+    chunks = _cut(frame(TEXT, raw, key=key) + frame(TEXT, b"\xc3\xa9", key=key), cuts)
+    previous = c.modules["_frames"]._set_ucs1_direct_from(0)
+    try:
+        got_c = _run(c.MessageDecoder(client=not masked, max_message_size=None), chunks,
+                     message_tuple)
+    finally:
+        c.modules["_frames"]._set_ucs1_direct_from(previous)
+    got_py = _run(py.MessageDecoder(client=not masked, max_message_size=None), chunks,
+                  message_tuple)
     assert got_c == got_py
 
 

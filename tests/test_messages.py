@@ -168,6 +168,20 @@ def test_utf8_code_point_split_across_fragments_and_feeds(twin):
             assert got == [M(PING, b""), M(TEXT, text)], (cut, cut2)
 
 
+@pytest.fixture(params=["default", "always"])
+def ucs1_mode(request):
+    """The compiled twin's UCS1 mode for single-frame text (MessageDecoder),
+    at its default threshold (1 MiB) and for any size (0), so small texts
+    exercise it too; the pure twin has no such mode and decodes the same."""
+    from wsfast import _frames_c
+
+    previous = _frames_c._set_ucs1_direct_from(None if request.param == "default" else 0)
+    try:
+        yield request.param
+    finally:
+        _frames_c._set_ucs1_direct_from(previous)
+
+
 @pytest.mark.parametrize("text", [
     "ascii first, " * 20 + "then \u00e9",                   # widest class (1 byte) at the end
     "caf\u00e9 " * 30 + "\u20ac" + "x" * 40,               # Latin-1, then 2-byte units
@@ -179,7 +193,7 @@ def test_utf8_code_point_split_across_fragments_and_feeds(twin):
      + "\U0001f600 " * 300),                                 # widened twice, SIMD-sized feeds
 ], ids=["latin1-late", "ucs2-late", "ucs4-late", "ucs4-first", "ascii", "grows", "long"])
 @pytest.mark.parametrize("decode_text", [True, False])
-def test_one_text_frame_over_many_feeds_any_cut(twin, text, decode_text):
+def test_one_text_frame_over_many_feeds_any_cut(twin, text, decode_text, ucs1_mode):
     """One text frame whose payload spans feeds is decoded as it arrives: the
     widest code point may come in any feed, and feeds may cut code points."""
     raw = text.encode()
@@ -197,7 +211,7 @@ def test_one_text_frame_over_many_feeds_any_cut(twin, text, decode_text):
 
 
 @pytest.mark.parametrize("size", [65535, 65536, 70001, 200_000, None])
-def test_big_text_frame_over_big_feeds(twin, size):
+def test_big_text_frame_over_big_feeds(twin, size, ucs1_mode):
     """Feeds bigger than the compiled twin's 64 KiB decoding slice, with the
     first non-ASCII code point, and then wider ones, deep inside them."""
     text = ("a" * 100_000 + "\u00e9" * 30_000 + "x" * 50_001 + "\u65e5" * 20_000
@@ -210,6 +224,80 @@ def test_big_text_frame_over_big_feeds(twin, size):
         got += dec.feed(stream[i : i + size])
     assert len(got) == 1 and got[0].data == text
     assert sys.getsizeof(got[0].data) == sys.getsizeof(text)
+
+
+# UCS1 mode (compiled twin): Latin-1 text decoded into its str as it comes, in
+# blocks of 16 KiB, and written back as UTF-8 when a wider code point ends it.
+UCS1_BLOCK = 16 << 10
+_UCS1_TEXTS = {
+    "latin1": "Gr\u00fc\u00dfe, d\u00e9j\u00e0 vu \u00a9 " * 3000,
+    "ascii-then-latin1": "a" * 20_000 + "\u00e9t\u00e9 " * 5000,
+    "euro-after-block": "\u00e9" * (UCS1_BLOCK // 2 + 3) + "\u20ac" + "\u00e9" * 40,
+    "emoji-late": "caf\u00e9 " * 9000 + "\U0001f600" + "\u00fc" * 10,
+    "cjk-straddles": "\u00e9" * (UCS1_BLOCK // 2) + "x\u65e5" + "\u00e9" * 100,
+    "only-latin1-bytes": "\u00ff\u0080" * 20_000,
+    "past-the-default-threshold": "\u00e9t\u00e9 " * 150_000 + "\u20ac",  # 1.05 MB
+}
+
+
+@pytest.mark.parametrize("name", sorted(_UCS1_TEXTS))
+@pytest.mark.parametrize("masked", [True, False], ids=["masked", "unmasked"])
+def test_ucs1_mode_text_any_cut(twin, ucs1_mode, name, masked):
+    """Feeds cut anywhere (inside code points, at and around block edges):
+    the same str as bytes.decode, of the same kind and size, and the decoder
+    goes on with the next message."""
+    text = _UCS1_TEXTS[name]
+    raw = text.encode()
+    key = KEY if masked else None
+    stream = frame(TEXT, raw, key=key) + frame(TEXT, "\u00e9 next".encode(), key=key)
+    cuts = [(0, 1), (1, 2), (UCS1_BLOCK - 1, 3), (UCS1_BLOCK + 1, 7), (100, 65536)]
+    for seed, (first, size) in enumerate(cuts):
+        dec = twin.MessageDecoder(client=not masked, max_message_size=None)
+        got = dec.feed(stream[:first])
+        for i in range(first, len(stream), size):
+            got += dec.feed(stream[i : i + size])
+            if size < 8 and i > first + 3 * UCS1_BLOCK:  # far enough: the rest in one
+                got += dec.feed(stream[i + size :])
+                break
+        assert [m.data for m in got] == [text, "\u00e9 next"], (first, size)
+        assert sys.getsizeof(got[0].data) == sys.getsizeof(text)
+        for piece_seed in range(3):
+            dec = twin.MessageDecoder(client=not masked, max_message_size=None)
+            got = []
+            for piece in chunk_random(stream, (name, seed, piece_seed), max_pieces=40):
+                got += dec.feed(piece)
+            assert [m.data for m in got] == [text, "\u00e9 next"]
+
+
+@pytest.mark.parametrize("where", [0, 1, UCS1_BLOCK - 1, UCS1_BLOCK, UCS1_BLOCK + 1, 30_001])
+@pytest.mark.parametrize(("bad", "first_bad"),
+                         [(b"\xff", 0), (b"\xc3(", 1), (b"\xed\xa0\x80", 1), (b"\xc0\xaf", 0)],
+                         ids=["ff", "cut-2-byte", "surrogate", "overlong"])
+def test_ucs1_mode_invalid_utf8_fails_fast(twin, ucs1_mode, where, bad, first_bad):
+    """Invalid UTF-8 after the text went Latin-1: InvalidDataError (1007) from
+    the feed that brings the bad byte, whatever the mode."""
+    raw = ("\u00e9" * 40_000).encode()
+    raw = raw[: where * 2] + bad + raw[where * 2 :]
+    stream = frame(TEXT, raw, key=KEY)
+    bad_at = len(stream) - len(raw) + where * 2 + first_bad
+    for size in (7, 4096, 65536):
+        dec = twin.MessageDecoder(max_message_size=None)
+        start = bad_at - bad_at % size
+        for i in range(0, start, size):
+            assert dec.feed(stream[i : i + size]) == []
+        with pytest.raises(InvalidDataError) as info:
+            dec.feed(stream[start : start + size])
+        assert info.value.close_code == 1007
+
+
+def test_ucs1_mode_text_ends_inside_code_point(twin, ucs1_mode):
+    raw = ("\u00e9" * 40_000).encode()[:-1]
+    stream = frame(TEXT, raw, key=KEY)
+    dec = twin.MessageDecoder(max_message_size=None)
+    assert dec.feed(stream[:50_000]) == []
+    with pytest.raises(InvalidDataError) as info:
+        dec.feed(stream[50_000:])
+    assert info.value.close_code == 1007 and "ends inside" in str(info.value)
 
 
 def test_utf8_truncated_at_end_raised_by_final_frame(twin):

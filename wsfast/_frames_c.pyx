@@ -23,6 +23,7 @@ from cpython.bytes cimport (
 )
 from cpython.list cimport PyList_Append
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.ref cimport PyObject, Py_DECREF, Py_INCREF
 from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_DecodeUTF8, PyUnicode_FromObject
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy
@@ -30,6 +31,7 @@ from libc.string cimport memcpy
 cdef extern from "Python.h":
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     void *PyUnicode_DATA(object o)
+    int PyUnicode_Resize(PyObject **unicode, Py_ssize_t length) except -1
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     bint PyUnicode_IS_COMPACT_ASCII(object o)
 
@@ -83,6 +85,7 @@ from ._kernels cimport (
     wsf_utf8_stream,
     wsf_utf8_stream_feed,
     wsf_utf8_stream_reset,
+    wsf_utf8_to_ucs1,
     wsf_utf8_valid,
 )
 
@@ -107,10 +110,55 @@ cdef enum:
     # small) or GATHER_PIECES pieces (a piece costs ~40 bytes of object).
     GATHER = 64 << 10
     GATHER_PIECES = 64
+    UCS1_BLOCK = 16 << 10   # text unmasked, checked and decoded at a time in UCS1 mode
 cdef int64_t NO_LIMIT = -1
 cdef int64_t MAX_LENGTH = 0x7FFFFFFFFFFFFFFF
 # Payloads at least this big are unmasked without the GIL (measured: see _mask_c.pyx).
 cdef Py_ssize_t NOGIL_FROM = _nogil_from(131072)
+# A text message in one frame at least this big is decoded into its str as it
+# comes once it shows a Latin-1 code point (see MessageDecoder._ucs1).
+cdef Py_ssize_t UCS1_DIRECT_FROM = 1 << 20
+
+
+def _set_ucs1_direct_from(n):
+    """Test hook: the size from which single-frame text goes to UCS1 mode (None:
+    the default); returns the previous size.  Module-wide, not for production."""
+    global UCS1_DIRECT_FROM
+    previous = UCS1_DIRECT_FROM
+    UCS1_DIRECT_FROM = 1 << 20 if n is None else n
+    return previous
+
+
+cdef inline Py_ssize_t _complete_prefix(const uint8_t *p, Py_ssize_t n) noexcept:
+    """The length of the longest prefix of p[0:n] that ends on a code-point
+    boundary, for p[0:n] that is a valid start of UTF-8 (at most 3 bytes cut)."""
+    cdef Py_ssize_t j = n
+    cdef Py_ssize_t stop = n - 4 if n > 4 else 0
+    cdef uint8_t lead
+    while j > stop:
+        j -= 1
+        lead = p[j]
+        if (lead & 0xC0) != 0x80:
+            if lead < 0x80 or j + (2 if lead < 0xE0 else 3 if lead < 0xF0 else 4) <= n:
+                return n
+            return j
+    return n
+
+
+cdef inline Py_ssize_t _latin1_to_utf8(uint8_t *dst, const uint8_t *src, Py_ssize_t n) noexcept:
+    """UTF-8 of the n Latin-1 code points at src (1 or 2 bytes each); its length."""
+    cdef Py_ssize_t i, o = 0
+    cdef uint8_t c
+    for i in range(n):
+        c = src[i]
+        if c < 0x80:
+            dst[o] = c
+            o += 1
+        else:
+            dst[o] = 0xC0 | (c >> 6)
+            dst[o + 1] = 0x80 | (c & 0x3F)
+            o += 2
+    return o
 
 
 cdef struct Header:
@@ -1198,6 +1246,22 @@ cdef class MessageDecoder(_Decoder):
     # (Code points are the bytes that are not continuation bytes, so the
     # counts of any cut add up; the widest class is a maximum.)
     cdef wsf_utf8_shape _shape
+    # UCS1 mode.  Once such a text (from UCS1_DIRECT_FROM bytes) shows a
+    # Latin-1 code point and none wider, it goes on straight into a one-byte
+    # str of Latin-1 kind, _ucs1 (room for the whole payload, cut to its
+    # length at the end): each block is unmasked into a buffer on the stack,
+    # checked, measured and decoded while in cache, and the ASCII-kind payload
+    # is no longer written (the unused part is never touched).  That saves
+    # the decoding pass over the whole text at the end and half the fresh
+    # memory.  A wider code point later ends the mode: the text so far is
+    # written back as UTF-8 into the payload (it is Latin-1, so exactly the
+    # bytes that came), and decoding happens at the end as usual.
+    cdef object _ucs1
+    cdef uint8_t *_ucs1_p         # NULL outside the mode
+    cdef Py_ssize_t _ucs1_len     # code points written
+    cdef uint8_t _carry[4]        # the start of a code point cut by a block
+    cdef Py_ssize_t _carry_len
+    cdef bint _ucs1_tried         # the mode was entered for this message
     cdef wsf_utf8_stream _utf8
     cdef bint _closed
     cdef int64_t _wire            # payload bytes of the message's data frames, as sent
@@ -1352,7 +1416,82 @@ cdef class MessageDecoder(_Decoder):
         self._high = 0
         self._shape.length = 0
         self._shape.maxchar = 0x7F
+        self._end_ucs1()
+        self._ucs1_tried = False
         return 0
+
+    cdef void _end_ucs1(self) noexcept:
+        self._ucs1 = None
+        self._ucs1_p = NULL
+        self._ucs1_len = 0
+        self._carry_len = 0
+
+    cdef int _start_ucs1(self) except -1:
+        """Enter UCS1 mode: decode the payload so far into the Latin-1 str."""
+        cdef Py_ssize_t got = <Py_ssize_t>self._got
+        cdef Py_ssize_t end = _complete_prefix(self._payload_p, got)
+        cdef Py_ssize_t m = <Py_ssize_t>self._shape.length - (1 if end < got else 0)
+        self._ucs1_tried = True
+        self._ucs1 = PyUnicode_New(<Py_ssize_t>self._h.length, 0xFF)
+        self._ucs1_p = <uint8_t *>PyUnicode_DATA(self._ucs1)
+        wsf_utf8_to_ucs1(self._ucs1_p, <size_t>m, self._payload_p, <size_t>end, _level)
+        self._ucs1_len = m
+        self._carry_len = got - end
+        memcpy(self._carry, self._payload_p + end, <size_t>self._carry_len)
+        return 0
+
+    cdef Py_ssize_t _consume_ucs1(self, const uint8_t *src, Py_ssize_t take) except -1:
+        """UCS1 mode: take the next payload bytes a block at a time.  Returns how
+        many were taken: all of them, or fewer when a code point wider than
+        Latin-1 ended the mode (the rest then goes the usual way)."""
+        cdef uint8_t block[UCS1_BLOCK + 4]
+        cdef Py_ssize_t done = 0
+        cdef Py_ssize_t k, c, total, end, m
+        cdef wsf_utf8_shape shape
+        while done < take:
+            k = take - done
+            if k > UCS1_BLOCK:
+                k = UCS1_BLOCK
+            c = self._carry_len
+            memcpy(block, self._carry, <size_t>c)
+            if self._h.masked:
+                _unmask(block + c, src + done, k, self._h.key, <unsigned>(self._got & 3))
+            else:
+                memcpy(block + c, src + done, <size_t>k)
+            self._got += k
+            done += k
+            if not wsf_utf8_stream_feed(&self._utf8, block + c, <size_t>k, 0, _level):
+                raise InvalidDataError("text message is not valid UTF-8")
+            shape = wsf_utf8_measure(block + c, <size_t>k, _level)
+            self._shape.length += shape.length
+            if shape.maxchar > 0xFF:
+                # Back to UTF-8 in the payload: the text so far, the cut code
+                # point, this block; then the usual way.
+                self._shape.maxchar = shape.maxchar
+                end = _latin1_to_utf8(self._payload_p, self._ucs1_p, self._ucs1_len)
+                memcpy(self._payload_p + end, block, <size_t>(c + k))
+                self._end_ucs1()
+                return done
+            total = c + k
+            end = _complete_prefix(block, total)
+            m = (1 if c else 0) + <Py_ssize_t>shape.length - (1 if end < total else 0)
+            wsf_utf8_to_ucs1(self._ucs1_p + self._ucs1_len, <size_t>m, block, <size_t>end,
+                             _level)
+            self._ucs1_len += m
+            self._carry_len = total - end
+            memcpy(self._carry, block + end, <size_t>self._carry_len)
+        return done
+
+    cdef object _finish_ucs1(self):
+        """The Latin-1 str of UCS1 mode, cut to its length."""
+        cdef PyObject *raw = <PyObject *>self._ucs1
+        Py_INCREF(<object>raw)
+        self._end_ucs1()  # raw is now the only reference, so it may be resized
+        try:
+            PyUnicode_Resize(&raw, <Py_ssize_t>self._shape.length)
+            return <object>raw
+        finally:
+            Py_DECREF(<object>raw)
 
     cdef int _consume(self, const uint8_t *src, Py_ssize_t take) except -1:
         """Unmask the next take payload bytes into their buffer; check text."""
@@ -1385,6 +1524,13 @@ cdef class MessageDecoder(_Decoder):
                     self._inflated_all = last
                     chunk = None
                 return 0
+        if self._ucs1_p != NULL and self._h.opcode < 8:
+            n = self._consume_ucs1(src, take)
+            if n == take:
+                return 0
+            src += n  # UCS1 mode ended: the rest goes into the payload
+            take -= n
+            phase = <unsigned>(self._got & 3)
         if self._h.opcode >= 8:
             dst = self._control + self._got
         elif self._payload is not None:
@@ -1410,6 +1556,10 @@ cdef class MessageDecoder(_Decoder):
                 if shape.maxchar > self._shape.maxchar:
                     self._shape.maxchar = shape.maxchar
                     self._high = 1
+                    if (shape.maxchar == 0xFF and not self._ucs1_tried
+                            and <Py_ssize_t>self._h.length >= UCS1_DIRECT_FROM
+                            and self._got < self._h.length):
+                        self._start_ucs1()
         return 0
 
     cdef int _control_done(self, list out) except -1:
@@ -1473,7 +1623,9 @@ cdef class MessageDecoder(_Decoder):
         if opcode == 1:
             if not wsf_utf8_stream_feed(&self._utf8, self._control, 0, 1, _level):
                 raise InvalidDataError("text message ends inside a UTF-8 sequence")
-            if self._decode_text and (data is None or inflated):
+            if self._ucs1_p != NULL:
+                data = self._finish_ucs1()
+            elif self._decode_text and (data is None or inflated):
                 data = _str_from_valid_utf8(<const uint8_t *>p, n, _level, True)
             elif self._decode_text and self._high:
                 # Measured as it came (see _shape): only the decoding pass is left.
@@ -1501,5 +1653,6 @@ cdef class MessageDecoder(_Decoder):
         self._wire = 0
         self._payload = None
         self._payload_p = NULL
+        self._end_ucs1()
         wsf_utf8_stream_reset(&self._utf8)
         self._drop_buffer(KEEP_BUFFER)

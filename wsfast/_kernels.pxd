@@ -39,3 +39,4 @@ cdef extern from "utf8_decode.h" nogil:
     wsf_utf8_shape wsf_utf8_measure(const uint8_t *p, size_t n, int level)
     void wsf_utf8_decode(void *dst, wsf_utf8_shape shape, const uint8_t *p, size_t n, int level)
     size_t wsf_utf8_ascii_copy(uint8_t *dst, const uint8_t *p, size_t n, int level)
+    void wsf_utf8_to_ucs1(uint8_t *dst, size_t m, const uint8_t *p, size_t n, int level)
