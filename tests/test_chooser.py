@@ -523,3 +523,57 @@ def test_failed_compile_leaves_no_stale_module_from_an_earlier_build(tmp_path: P
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "True"], proc.stdout + proc.stderr
     assert "wsfast._probe_c FAILED" in proc.stderr
+
+
+PARTIAL_BUILD = """
+import os, runpy, sys
+import setuptools
+captured = {}
+setuptools.setup = lambda **kw: captured.update(kw)
+runpy.run_path(sys.argv[1])
+from setuptools import Extension
+from setuptools.dist import Distribution
+
+tmp = sys.argv[2]
+exts = []
+for name, text in (("_good_c", "int good;\\n"), ("_bad_c", "#error no zlib.h here\\n")):
+    source = os.path.join(tmp, name + ".c")
+    with open(source, "w") as f:
+        f.write(text)
+    exts.append(Extension("wsfast." + name, sources=[source]))
+cmd = captured["cmdclass"]["build_ext"](Distribution({"name": "wsfast", "ext_modules": exts}))
+cmd.build_lib = os.path.join(tmp, "lib")
+cmd.build_temp = os.path.join(tmp, "temp")
+cmd.ensure_finalized()
+cmd.run()
+print(os.path.exists(cmd.get_ext_fullpath("wsfast._good_c")),
+      os.path.exists(cmd.get_ext_fullpath("wsfast._bad_c")))
+with open(os.path.join(tmp, "lib", "wsfast", "_build_failure.txt")) as f:
+    print(f.read().strip())
+"""
+
+
+def test_one_failed_module_leaves_the_rest_built(tmp_path: Path) -> None:
+    """One extension that does not compile (the zlib-linked inflater without
+    zlib's headers, say) costs only that module: the others are built, the
+    failure note names it, and the banner says part of the twin was built."""
+    setup_py = Path(__file__).resolve().parents[1] / "setup.py"
+    if not setup_py.is_file():
+        pytest.skip("no setup.py: the tests run outside the checkout")
+    pytest.importorskip("setuptools")
+    if shutil.which(os.environ.get("CC", "cc")) is None:
+        pytest.skip("no C compiler")
+    proc = subprocess.run(
+        [sys.executable, "-c", PARTIAL_BUILD, str(setup_py), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=setup_py.parent,
+        env=clean_env(WSFAST_NO_EXTENSIONS="1"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "True False", proc.stdout + proc.stderr
+    assert lines[1].startswith("wsfast._bad_c: "), lines
+    assert "PART OF THE COMPILED TWIN WAS NOT BUILT" in proc.stderr
+    assert "THE COMPILED TWIN WAS NOT BUILT" not in proc.stderr.replace("PART OF THE ", "")
