@@ -906,3 +906,121 @@ def test_compiled_inflater_piece_sizes(size: int) -> None:
         messages = [[wire], [wire[: len(wire) // 3], wire[len(wire) // 3 :]]]
         pure = _outcomes(Inflater(backend="zlib"), messages, limit)
         assert _outcomes(_CompiledInflater(), messages, limit) == pure
+
+
+def _open_outcomes(inf: Any, messages: list[list[bytes]], limit: int | None,
+                   hint: int) -> list[Any]:
+    """``_outcomes`` for ``_run_open`` (the compiled decoder's entry): each
+    message's output as ``check`` and ``keep`` showed it, checked to add up."""
+    seen: list[Any] = []
+    for parts in messages:
+        out = _OpenSink()
+        try:
+            for i, part in enumerate(parts):
+                inf._run_open(part, limit, i == len(parts) - 1, out.check, out.keep, hint)
+        except (InvalidDataError, MessageTooBigError) as exc:
+            seen.append((type(exc), str(exc), bytes(out.shown)))
+        else:
+            assert b"".join(out.kept) == bytes(out.shown)
+            seen.append(("ok", out.kept))
+    return seen
+
+
+class _OpenSink:
+    """``_run_open``'s two callbacks for one message, checking what they are given."""
+
+    def __init__(self) -> None:
+        self.shown = bytearray()  # every output byte, in order, the first time it is shown
+        self.kept: list[bytes] = []
+
+    def check(self, view: memoryview) -> None:
+        assert len(view) > 0
+        self.shown.extend(view)  # valid only during the call
+
+    def keep(self, piece: bytes, told: int) -> None:
+        assert type(piece) is bytes and 0 <= told <= len(piece) and piece
+        # The first `told` bytes of a piece are the ones check showed last.
+        assert told == 0 or bytes(self.shown[len(self.shown) - told :]) == piece[:told]
+        self.shown.extend(piece[told:])
+        self.kept.append(piece)
+
+
+def _same_as_pure(open_seen: list[Any], pure_seen: list[Any]) -> None:
+    """The same messages and errors; before an error, both have shown a prefix
+    of the message (pieces of other sizes: either may have shown more)."""
+    assert len(open_seen) == len(pure_seen)
+    for got, want in zip(open_seen, pure_seen, strict=True):
+        if want[0] == "ok":
+            assert got[0] == "ok" and b"".join(got[1]) == b"".join(want[1])
+        else:
+            assert got[:2] == want[:2]
+            shown, pure_shown = got[2], b"".join(want[2])
+            assert shown.startswith(pure_shown) or pure_shown.startswith(shown)
+
+
+@FUZZ
+@given(
+    texts=st.lists(st.tuples(st.binary(max_size=300), st.integers(0, 3000)),
+                   min_size=1, max_size=4),
+    bits=st.integers(8, 15),
+    reset=st.booleans(),
+    limit=st.one_of(st.none(), st.integers(0, 70000)),
+    hint=st.sampled_from([0, 1000, 16384, 16385, 300_000, 1 << 22]),
+    seed=st.integers(0, 2**32),
+)
+def test_compiled_inflater_open_pieces_match_pure(texts: list[tuple[bytes, int]], bits: int,
+                                                  reset: bool, limit: int | None, hint: int,
+                                                  seed: int) -> None:
+    """``_run_open`` (one piece per message while it fits, across calls) gives
+    the pure engine's output and errors, for random messages, limits, splits
+    and size guesses."""
+    if _CompiledInflater is None:
+        pytest.skip("the compiled inflater is not built")
+    rng = random.Random(seed)
+    wbits = max(bits, 9)
+    c = zlib.compressobj(rng.choice([1, 6, 9]), zlib.DEFLATED, -wbits)
+    messages = []
+    for unit, repeat in texts:
+        data = unit * (repeat if unit else 1)
+        if rng.random() < 0.25:
+            wire = c.compress(data) + c.flush(zlib.Z_FINISH)
+            c = zlib.compressobj(1, zlib.DEFLATED, -wbits, zdict=data[-(1 << wbits):] or b"\x00")
+        else:
+            wire = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+            wire = wire[:-4] if wire.endswith(TAIL) else wire
+        if wire and rng.random() < 0.15:
+            i = rng.randrange(len(wire))
+            wire = wire[:i] + bytes([wire[i] ^ (1 << rng.randrange(8))]) + wire[i + 1 :]
+        cuts = sorted(rng.sample(range(len(wire) + 1), min(rng.randrange(5), len(wire) + 1)))
+        messages.append([wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True)])
+        if reset:
+            c = zlib.compressobj(1, zlib.DEFLATED, -wbits)
+    pure = _outcomes(Inflater(bits, reset, backend="zlib"), messages, limit)
+    _same_as_pure(_open_outcomes(_CompiledInflater(bits, reset), messages, limit, hint), pure)
+
+
+@pytest.mark.parametrize("size", [20_000, 300_000, 3_000_000])
+@pytest.mark.parametrize("hint", [0, 100_000, 1 << 20, 1 << 24])
+def test_compiled_inflater_open_pieces(size: int, hint: int) -> None:
+    """Around the guess, the output chunk and the limit: one piece while the
+    message fits the guess, then pieces as big as the message so far; the
+    limit exact (limit + 1 bytes raise); and the entries are not mixed."""
+    if _CompiledInflater is None:
+        pytest.skip("the compiled inflater is not built")
+    data = random.Random(size).randbytes(size // 8) * 8
+    wire = deflate_stream([data])[0]
+    messages = [[wire], [wire[: len(wire) // 3], wire[len(wire) // 3 :]]]
+    for limit in (None, size, size - 1, 20_000, 3 * size):
+        pure = _outcomes(Inflater(backend="zlib"), messages, limit)
+        got = _open_outcomes(_CompiledInflater(), messages, limit, hint)
+        _same_as_pure(got, pure)
+        if got[0][0] == "ok":
+            sizes = [len(p) for p in got[0][1]]
+            if hint >= size and (limit is None or limit >= size):
+                assert sizes == [size], sizes  # the message in one piece: no join
+            for i, n in enumerate(sizes[1:-1], 1):  # each full piece as big as all before
+                assert n >= min(sum(sizes[:i]), 1 << 30), sizes
+    inf = _CompiledInflater()
+    inf._run_open(wire[:100], None, False, lambda view: None, lambda piece, told: None, 1 << 20)
+    with pytest.raises(RuntimeError):
+        inf.feed(wire[100:])

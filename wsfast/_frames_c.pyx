@@ -111,6 +111,7 @@ cdef enum:
     GATHER = 64 << 10
     GATHER_PIECES = 64
     UCS1_BLOCK = 16 << 10   # text unmasked, checked and decoded at a time in UCS1 mode
+    INFLATE_GUESS = 8       # a compressed message's size guessed from its first frame's
 cdef int64_t NO_LIMIT = -1
 cdef int64_t MAX_LENGTH = 0x7FFFFFFFFFFFFFFF
 # Payloads at least this big are unmasked without the GIL (measured: see _mask_c.pyx).
@@ -762,9 +763,12 @@ cdef class FrameEncoder:
             self._threshold = threshold
             self._compressing = False
 
-    cdef object _compress(self, int op, const uint8_t *p, Py_ssize_t n, bint final):
+    cdef object _compress(self, int op, const uint8_t *p, Py_ssize_t n, bint final,
+                          object whole):
         """The compressed payload of a data frame (RSV1 goes on the message's
-        first frame), or None when it is sent as it is (RFC 7692 section 6)."""
+        first frame), or None when it is sent as it is (RFC 7692 section 6).
+        ``whole``: the payload as an exact ``bytes`` (p, n are its data), which
+        the engine then takes as it is, or None (a copy is made)."""
         cdef bint first = op != 0
         with cython.critical_section(self):
             if not first and not self._compressing:
@@ -773,8 +777,9 @@ cdef class FrameEncoder:
                 self._compressing = False
                 return None
             self._compressing = not final
-        return self._deflater.compress(PyBytes_FromStringAndSize(<const char *>p, n),
-                                       final=final)
+        if whole is None:
+            whole = PyBytes_FromStringAndSize(<const char *>p, n)
+        return self._deflater.compress(whole, final)  # positional: a keyword costs more
 
     cdef int _take_key(self, uint8_t *key) except -1:
         """Copy the next fresh key into key[0:4].
@@ -814,14 +819,16 @@ cdef class FrameEncoder:
         cdef bint final = fin
         _get_input(payload, &view, &inp)
         try:
-            return self._raw(op, inp.p, inp.n, final, rsv)
+            return self._raw(op, inp.p, inp.n, final, rsv,
+                             payload if PyBytes_CheckExact(payload) else None)
         finally:
             _release_input(&view, &inp)
 
-    cdef bytes _raw(self, int op, const uint8_t *p, Py_ssize_t n, bint final, int rsv):
+    cdef bytes _raw(self, int op, const uint8_t *p, Py_ssize_t n, bint final, int rsv,
+                    object whole):
         cdef object packed
         if op < 8 and self._deflater is not None:
-            packed = self._compress(op, p, n, final)
+            packed = self._compress(op, p, n, final, whole)
             if packed is not None:
                 return self._raw_frame(op, <const uint8_t *>PyBytes_AS_STRING(packed),
                                        PyBytes_GET_SIZE(packed), final, 0x40 if op else 0)
@@ -873,7 +880,7 @@ cdef class FrameEncoder:
                 raise ValueError(
                     "text payload is not valid UTF-8" if final else
                     "text payload is not a valid UTF-8 prefix")
-            out = self._raw(op, p, n, final, 0)
+            out = self._raw(op, p, n, final, 0, data if PyBytes_CheckExact(data) else None)
         finally:
             _release_input(&view, &inp)
         with cython.critical_section(self):
@@ -1276,6 +1283,10 @@ cdef class MessageDecoder(_Decoder):
     cdef Py_ssize_t _run_bytes
     cdef bint _compressed         # the message in progress is compressed
     cdef bint _inflated_all       # ...and its last frame was inflated to the end
+    # The zlib C engine fills one piece per message while it fits (_run_open),
+    # made as big as _hint, a guess from the first frame's compressed size.
+    cdef bint _open_pieces
+    cdef Py_ssize_t _hint
 
     def __init__(self, *, client=False, max_message_size=1 << 20, max_frame_size=None,
                  decode_text=True, deflate=None, deflate_backend=None):
@@ -1301,6 +1312,8 @@ cdef class MessageDecoder(_Decoder):
         self._want_mask = want_mask
         self._rsv_ok = 0 if inflater is None else 0x40 | RSV1_FIRST_ONLY
         self._inflater = inflater
+        self._open_pieces = inflater is not None and type(inflater) is _ZlibInflater
+        self._hint = 0
         self._pieces = []
         self._run_from = 0
         self._run_bytes = 0
@@ -1356,6 +1369,11 @@ cdef class MessageDecoder(_Decoder):
                 if h.opcode == 1 or h.opcode == 2:
                     self._opcode = h.opcode
                     self._compressed = (h.b0 & 0x40) != 0
+                    if self._compressed:
+                        # JSON-like text inflates 4-10x; a bigger guess costs
+                        # only address space (the piece is cut at the end).
+                        self._hint = <Py_ssize_t>(h.length * INFLATE_GUESS
+                                                  if h.length < (<uint64_t>1 << 40) else 0)
                     if (h.b0 & 0xC0) == 0x80 and h.length <= UPFRONT:
                         self._start_payload(h.opcode, <Py_ssize_t>h.length)
                 if h.opcode < 8 and self._payload is None and not self._compressed:
@@ -1520,7 +1538,11 @@ cdef class MessageDecoder(_Decoder):
                     src += n
                     take -= n
                     last = self._got == self._h.length and (self._h.b0 & 0x80) != 0
-                    self._inflater._run(chunk, self._limit_obj(), last, self._inflated)
+                    if self._open_pieces:
+                        self._inflater._run_open(chunk, self._limit_obj(), last,
+                                                 self._inflated_view, self._inflated, self._hint)
+                    else:
+                        self._inflater._run(chunk, self._limit_obj(), last, self._inflated)
                     self._inflated_all = last
                     chunk = None
                 return 0
@@ -1577,15 +1599,30 @@ cdef class MessageDecoder(_Decoder):
     cdef object _limit_obj(self):
         return None if self._max_message < 0 else self._max_message
 
-    def _inflated(self, piece):
-        """Sink of the inflater: the next inflated bytes of the message."""
+    def _inflated_view(self, view):
+        """``_run_open``'s check: inflated bytes still in the engine's piece."""
+        cdef Py_buffer buf
+        cdef Input inp
+        if self._opcode != 1:
+            return
+        _get_input(view, &buf, &inp)
+        try:
+            if not wsf_utf8_stream_feed(&self._utf8, inp.p, <size_t>inp.n, 0, _level):
+                raise InvalidDataError("text message is not valid UTF-8")
+        finally:
+            _release_input(&buf, &inp)
+
+    def _inflated(self, piece, Py_ssize_t told=0):
+        """Sink of the inflater: the next inflated bytes of the message (of
+        which the first ``told`` were checked already, by _inflated_view)."""
         cdef list pieces = self._pieces
         cdef Py_ssize_t n
         if type(piece) is not bytes:  # a backend of another make
             piece = bytes(piece)
         n = PyBytes_GET_SIZE(piece)
         if self._opcode == 1 and not wsf_utf8_stream_feed(
-                &self._utf8, <const uint8_t *>PyBytes_AS_STRING(piece), <size_t>n, 0, _level):
+                &self._utf8, <const uint8_t *>PyBytes_AS_STRING(piece) + told, <size_t>(n - told),
+                0, _level):
             raise InvalidDataError("text message is not valid UTF-8")
         PyList_Append(pieces, piece)
         if n >= GATHER:
@@ -1609,7 +1646,11 @@ cdef class MessageDecoder(_Decoder):
         cdef bint inflated = self._compressed
         if inflated:
             if not self._inflated_all:  # an empty last frame
-                self._inflater._run(b"", self._limit_obj(), True, self._inflated)
+                if self._open_pieces:
+                    self._inflater._run_open(b"", self._limit_obj(), True, self._inflated_view,
+                                             self._inflated, self._hint)
+                else:
+                    self._inflater._run(b"", self._limit_obj(), True, self._inflated)
             data = self._pieces[0] if len(self._pieces) == 1 else b"".join(self._pieces)
             self._drop_pieces()
             p = PyBytes_AS_STRING(data)

@@ -49,3 +49,12 @@ class Inflater:
     def _run(
         self, data: Buffer, limit: int | None, final: bool, sink: Callable[[bytes], object] | None
     ) -> Any: ...
+    def _run_open(
+        self,
+        data: Buffer,
+        limit: int | None,
+        final: bool,
+        check: Callable[[memoryview], object],
+        keep: Callable[[bytes, int], object],
+        hint: int,
+    ) -> int: ...

@@ -60,6 +60,9 @@ cdef extern from "Python.h":
     char *_bytes_data "PyBytes_AS_STRING"(PyObject *o)
     int _PyBytes_Resize(PyObject **o, Py_ssize_t n) except -1
     void Py_DECREF(PyObject *o)
+    void Py_XDECREF(PyObject *o)
+    object PyMemoryView_FromMemory(char *mem, Py_ssize_t size, int flags)
+    int PyBUF_READ
 
 cdef extern from "Python.h" nogil:
     void *PyMem_RawCalloc(size_t nelem, size_t elsize)
@@ -105,6 +108,8 @@ cdef enum:
     # the whole ask (up to OUTPUT_CHUNK) and shrinking it.
     # The part of a piece past it is inflated without the GIL.
     SMALL_OUT = 16 * 1024
+    # The largest piece _run_open makes (zlib counts room in an unsigned int).
+    OPEN_MAX = 1 << 30
 
 if (_OUTPUT_CHUNK_OBJ, _INPUT_CHUNK_OBJ, _JOIN_TAIL_BELOW_OBJ, _FREE_RESTARTS_OBJ,
         _RESTART_INPUT_OBJ) != (OUTPUT_CHUNK, INPUT_CHUNK, JOIN_TAIL_BELOW, FREE_RESTARTS,
@@ -168,8 +173,16 @@ cdef class Inflater:
     cdef bint _busy
     cdef object _broken
     cdef object _backend
+    # _run_open's piece in progress (owned, or NULL): a bytes of _open_cap
+    # bytes, of which _open_len are inflated and _open_told were shown to the
+    # `check` callback.
+    cdef PyObject *_open
+    cdef Py_ssize_t _open_cap
+    cdef Py_ssize_t _open_len
+    cdef Py_ssize_t _open_told
 
     def __cinit__(self):
+        self._open = NULL
         memset(&self._z, 0, sizeof(z_stream))
         self._zinit = False
         self._live = False
@@ -186,6 +199,7 @@ cdef class Inflater:
         if self._busy:
             raise in_use_error(self)
         self._backend = chosen
+        self._drop_open()
         self._wbits = -bits
         self._window = 1 << bits
         self._reset = bool(no_context_takeover)
@@ -201,6 +215,7 @@ cdef class Inflater:
         if self._zinit:
             inflateEnd(&self._z)
         PyMem_Free(self._ring)
+        Py_XDECREF(self._open)
 
     @classmethod
     def for_endpoint(cls, params, *, client, **kwargs):
@@ -269,11 +284,99 @@ cdef class Inflater:
                 raise in_use_error(self)
             self._busy = True
             try:
-                return self._feed(data, limit, final, sink)
+                if self._open != NULL:
+                    raise RuntimeError("this inflater is driven by _run_open")
+                return self._feed(data, limit, final, sink, None, 0)
             finally:
                 self._busy = False
 
-    cdef object _feed(self, object data, object limit, bint final, object sink):
+    def _run_open(self, data, limit, bint final, check, keep, Py_ssize_t hint):
+        """``_run`` for the compiled decoder: the output of a message goes into
+        one piece for as long as it fits, across calls, instead of a piece per
+        call and per input slice, so that a message in one piece needs no join.
+
+        The piece is made as big as ``hint`` (the decoder's guess at the
+        message's size, from its compressed size), ``OUTPUT_CHUNK`` at least
+        and, when the message outgrows it, as big as the message so far; never
+        more than the limit leaves room for, so the memory bound is the same
+        as ``_run``'s.  A piece is handed to ``keep(piece, told)`` when it is
+        full or the message ends (cut to what was inflated); output still in
+        the piece at the end of a call is shown to ``check(view)`` first (a
+        memoryview valid only during the call), so the decoder checks text as
+        it comes; ``told`` is how much of a kept piece ``check`` has seen.  A
+        message that stays within the stack buffer gives ``keep`` one exact
+        piece, as ``_run`` would."""
+        with cython.critical_section(self):
+            if self._busy:
+                raise in_use_error(self)
+            self._busy = True
+            try:
+                return self._feed(data, limit, final, keep, check, hint)
+            except BaseException:
+                self._drop_open()
+                raise
+            finally:
+                self._busy = False
+
+    cdef void _drop_open(self) noexcept:
+        Py_XDECREF(self._open)
+        self._open = NULL
+        self._open_cap = self._open_len = self._open_told = 0
+
+    cdef int _keep_open(self, object keep) except -1:
+        """Hand the open piece to ``keep``, cut to what was inflated."""
+        cdef PyObject *raw = self._open
+        cdef Py_ssize_t n = self._open_len
+        cdef Py_ssize_t cap = self._open_cap
+        cdef Py_ssize_t told = self._open_told
+        self._open = NULL
+        self._open_cap = self._open_len = self._open_told = 0
+        if raw == NULL:
+            return 0
+        if n == 0:
+            Py_DECREF(raw)
+            return 0
+        if n != cap:
+            _PyBytes_Resize(&raw, n)  # on failure raw is freed and NULL
+        try:
+            keep(<object>raw, told)
+        finally:
+            Py_DECREF(raw)
+        return 0
+
+    cdef int _tell_open(self, object check) except -1:
+        """Show ``check`` the open piece's output it has not seen."""
+        cdef Py_ssize_t told = self._open_told
+        if self._open == NULL or self._open_len == told:
+            return 0
+        self._open_told = self._open_len
+        check(PyMemoryView_FromMemory(_bytes_data(self._open) + told, self._open_len - told,
+                                      PyBUF_READ))
+        return 0
+
+    cdef Py_ssize_t _inflate_open(self, const uint8_t **chunk, Py_ssize_t *chunk_len,
+                                  bint *eof) except -1:
+        """Inflate ``chunk`` into the open piece's free room; the bytes produced.
+        On return ``chunk`` is the input left, as for ``_decompress``."""
+        cdef Py_ssize_t room = self._open_cap - self._open_len
+        cdef int err
+        self._z.next_in = <unsigned char *>chunk[0]
+        self._z.avail_in = <unsigned int>chunk_len[0]
+        self._z.next_out = <unsigned char *>_bytes_data(self._open) + self._open_len
+        self._z.avail_out = <unsigned int>room
+        with nogil:
+            err = inflate(&self._z, Z_SYNC_FLUSH)
+        if err != Z_OK and err != Z_BUF_ERROR and err != Z_STREAM_END:
+            self._fail(err)
+        chunk[0] = self._z.next_in
+        chunk_len[0] = self._z.avail_in
+        eof[0] = err == Z_STREAM_END
+        room -= self._z.avail_out  # now: the bytes produced
+        self._open_len += room
+        return room
+
+    cdef object _feed(self, object data, object limit, bint final, object sink,
+                      object check, Py_ssize_t hint):
         cdef Py_buffer view
         cdef bint has_view = False
         cdef const uint8_t *p
@@ -292,6 +395,8 @@ cdef class Inflater:
         cdef bint eof
         cdef object out
         cdef list pieces = None
+        cdef bint opened = check is not None  # _run_open: sink is its `keep`
+        cdef int64_t want
         if self._broken is not None:
             cls, reason = self._broken
             raise cls(f"inflater failed earlier: {reason}")
@@ -350,22 +455,52 @@ cdef class Inflater:
                         while True:
                             if not self._live:
                                 self._start()
-                            ask = OUTPUT_CHUNK
-                            if cap >= 0 and cap - total < OUTPUT_CHUNK:
-                                ask = cap - total + 1
-                            out = self._decompress(&chunk, &chunk_len, <Py_ssize_t>ask, &eof)
-                            got = PyBytes_GET_SIZE(out)
+                            if opened and self._open == NULL:
+                                # A new piece: the guess at what is left, or as
+                                # much as the message so far, within the limit.
+                                want = hint - total
+                                if want < total:
+                                    want = total
+                                if want < OUTPUT_CHUNK:
+                                    want = OUTPUT_CHUNK
+                                if want > OPEN_MAX:
+                                    want = OPEN_MAX
+                                if cap >= 0 and cap - total + 1 < want:
+                                    want = cap - total + 1
+                                if want > SMALL_OUT and (hint > SMALL_OUT or total > 0):
+                                    self._open = _new_bytes(NULL, <Py_ssize_t>want)
+                                    self._open_cap = <Py_ssize_t>want
+                            if self._open != NULL:
+                                ask = self._open_cap - self._open_len
+                                got = self._inflate_open(&chunk, &chunk_len, &eof)
+                                out = None
+                            else:
+                                ask = OUTPUT_CHUNK
+                                if cap >= 0 and cap - total < OUTPUT_CHUNK:
+                                    ask = cap - total + 1
+                                out = self._decompress(&chunk, &chunk_len, <Py_ssize_t>ask,
+                                                       &eof)
+                                got = PyBytes_GET_SIZE(out)
                             if got:
                                 total += got
                                 if cap >= 0 and total > cap:
                                     raise MessageTooBigError(
                                         f"message inflates to more than the limit of "
                                         f"{limit} bytes")
-                                self._remember(<const uint8_t *>PyBytes_AS_STRING(out), got)
-                                if pieces is None:
-                                    sink(out)
+                                if out is None:
+                                    self._remember(<const uint8_t *>_bytes_data(self._open)
+                                                   + self._open_len - got, got)
+                                    if self._open_len == self._open_cap:
+                                        self._keep_open(sink)
                                 else:
-                                    pieces.append(out)
+                                    self._remember(<const uint8_t *>PyBytes_AS_STRING(out),
+                                                   got)
+                                    if opened:
+                                        sink(out, 0)
+                                    elif pieces is None:
+                                        sink(out)
+                                    else:
+                                        pieces.append(out)
                             if eof:
                                 # A BFINAL block ended the zlib stream, not the
                                 # message's (see the pure engine).
@@ -379,6 +514,11 @@ cdef class Inflater:
                                 break
                         if pos >= buf_len:
                             break
+                if opened:
+                    if final:
+                        self._keep_open(sink)
+                    else:
+                        self._tell_open(check)
             except (InvalidDataError, MessageTooBigError) as exc:
                 self._broken = (type(exc), str(exc))
                 self._end_stream()

@@ -5,8 +5,12 @@ backend (stdlib ``zlib``, ``zlib_ng.zlib_ng`` or ``isal.isal_zlib``, all driven 
 the same ``compressobj``/``decompressobj`` API), so the twins behave identically.  One
 exception: on stdlib zlib the compiled decoder inflates with ``wsfast._inflate_c``, this
 module's :class:`Inflater` written again over zlib's C API (the Python around each
-zlib call cost a small message 15 %); it makes the same backend calls, so it gives the
-same pieces and errors, and ``tests/test_pmd.py`` checks both.
+zlib call cost a small message 15 %); through ``_run`` it makes the same backend calls,
+so it gives the same pieces and errors, and ``tests/test_pmd.py`` checks both.  The
+compiled decoder drives it through ``_run_open`` instead, which inflates a message into
+one piece for as long as it fits, across calls (as big as a guess from the compressed
+size, never more than the limit leaves room for): a message in one piece needs no join,
+and the memory bound is the same.
 
 :class:`Inflater` -- one per connection and direction, for the peer's messages:
 
@@ -786,7 +790,13 @@ class Deflater:
         if not final:
             flushed: bytes = c.flush(self._backend.module.Z_SYNC_FLUSH)
             return out + flushed
-        out += c.flush(self._end_flush)
+        flushed = c.flush(self._end_flush)
+        if flushed.endswith(TAIL):
+            # The usual case: at most one copy of the bulk (not a join, then a slice).
+            if out:
+                return out + flushed[:-4]
+            return flushed[:-4] or b"\x00"
+        out += flushed
         if out.endswith(TAIL):
             # What remains ends with the first byte of that empty stored block (its
             # 3 header bits), so it is at least ``00`` (section 7.2.3.6).
