@@ -217,7 +217,7 @@ if bdist_wheel is not None:
 
 #: Extensions that link the system zlib (its headers: Debian zlib1g-dev, Fedora
 #: zlib-devel; the manylinux and musllinux images and macOS have them).
-ZLIB_MODULES = {"_inflate_c"}
+ZLIB_MODULES = {"_inflate_c", "_deflate_c"}
 
 
 def extensions():

@@ -451,8 +451,10 @@ def test_info_of_the_tested_package() -> None:
     assert deflate["backend"] in deflate["installed"] and "zlib" in deflate["installed"]
     if compiled_available() and os.name != "nt":  # Windows builds link no zlib
         assert deflate["compiled_inflater"] is not None
+        assert deflate["compiled_deflater"] == deflate["compiled_inflater"]
         if deflate["backend"] == "zlib":
             assert deflate["inflater"].startswith("compiled, over zlib ")
+            assert deflate["deflater"].startswith("compiled, over zlib ")
 
 
 def test_setup_py_parses_switches_with_the_same_parser(tmp_path: Path) -> None:

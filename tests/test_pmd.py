@@ -1024,3 +1024,90 @@ def test_compiled_inflater_open_pieces(size: int, hint: int) -> None:
     inf._run_open(wire[:100], None, False, lambda view: None, lambda piece, told: None, 1 << 20)
     with pytest.raises(RuntimeError):
         inf.feed(wire[100:])
+
+
+# --- the compiled deflater --------------------------------------------------------------
+
+try:
+    from wsfast._deflate_c import Deflater as _CompiledDeflater
+except ImportError:  # no compiled twin, or built without zlib (Windows)
+    _CompiledDeflater = None
+
+
+def test_compiled_deflater_is_built() -> None:
+    """Where the compiled twin is required (CI), its zlib deflater is there too."""
+    if os.environ.get("WSFAST_REQUIRE_EXTENSION") != "1" or os.name == "nt":
+        pytest.skip("only checked where the compiled twin is required")
+    assert _CompiledDeflater is not None
+
+
+def test_compiled_deflater_surface() -> None:
+    if _CompiledDeflater is None:
+        pytest.skip("the compiled deflater is not built")
+    d = _CompiledDeflater(8, True, level=9, mem_level=3)
+    p = Deflater(8, True, level=9, mem_level=3, backend="zlib")
+    assert repr(d) == repr(p)
+    assert (d.backend, d.window_bits, d.level, d.mem_level, d.no_context_takeover) == (
+        p.backend, p.window_bits, p.level, p.mem_level, p.no_context_takeover)
+    for bad in ({"level": 10}, {"mem_level": 0}, {"backend": "isal"}, {"backend": "zlib-ng"}):
+        with pytest.raises((ValueError, RuntimeError, ImportError)):
+            _CompiledDeflater(**bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        import pickle
+
+        pickle.dumps(d)
+    with pytest.raises(TypeError):
+        d.compress("text")  # type: ignore[arg-type]
+
+
+@FUZZ
+@given(
+    messages=st.lists(
+        st.tuples(st.binary(max_size=400), st.integers(0, 2000), st.booleans()),
+        min_size=1, max_size=6),
+    bits=st.integers(8, 15),
+    reset=st.booleans(),
+    level=st.integers(0, 9),
+    mem_level=st.integers(1, 9),
+    buffer_type=st.sampled_from([bytes, bytearray, memoryview]),
+)
+def test_compiled_deflater_matches_pure(messages: list[tuple[bytes, int, bool]], bits: int,
+                                        reset: bool, level: int, mem_level: int,
+                                        buffer_type: Callable[[bytes], Any]) -> None:
+    """Byte for byte the pure engine's output on zlib, for messages and
+    fragments (final or not) of any size, every window, level 1-9 and memLevel;
+    at level 0, the same data inflates from it."""
+    if _CompiledDeflater is None:
+        pytest.skip("the compiled deflater is not built")
+    c = _CompiledDeflater(bits, reset, level=level, mem_level=mem_level)
+    p = Deflater(bits, reset, level=level, mem_level=mem_level, backend="zlib")
+    d = zlib.decompressobj(-max(bits, 9))
+    for unit, repeat, final in messages:
+        data = unit * repeat
+        out = c.compress(buffer_type(data), final)
+        want = p.compress(data, final)
+        if level:
+            assert out == want
+        else:  # stored blocks: cut by the output room zlib is given
+            inflated = d.decompress(out + (TAIL if final else b""))
+            assert inflated == data or (not data and final and out == b"\x00")
+
+
+@pytest.mark.parametrize("size", [0, 1, 65535, 1 << 20, 5 << 20])
+def test_compiled_deflater_sizes(size: int) -> None:
+    """Incompressible data at level 0 (output bigger than input: the output
+    grows past deflateBound when a flush needs it) and big messages (compressed
+    without the GIL), each inflating back to the message."""
+    if _CompiledDeflater is None:
+        pytest.skip("the compiled deflater is not built")
+    data = random.Random(size).randbytes(size)
+    for level in (0, 1, 9):
+        c = _CompiledDeflater(level=level)
+        p = Deflater(level=level, backend="zlib")
+        for final in (False, True):
+            out = c.compress(data, final)
+            want = p.compress(data, final)
+            assert out == want or level == 0  # level 0: see test_compiled_deflater_matches_pure
+            tail = b"" if not final else TAIL
+            d = zlib.decompressobj(-15)
+            assert d.decompress(out + tail) == data

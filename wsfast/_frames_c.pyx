@@ -61,6 +61,10 @@ try:
     from ._inflate_c import Inflater as _ZlibInflater
 except ImportError:  # built without zlib (Windows): the shared engine inflates
     _ZlibInflater = None
+try:
+    from ._deflate_c import Deflater as _ZlibDeflater
+except ImportError:  # ... and compresses
+    _ZlibDeflater = None
 from .protocol import FrameHeader, Opcode, _preview
 
 include "_simd.pxi"
@@ -751,6 +755,12 @@ cdef class FrameEncoder:
                 options["mem_level"] = mem_level
             deflater = _Deflater.for_endpoint(deflate, client=masked, backend=deflate_backend,
                                               **options)
+            if (deflater.backend.name == "zlib" and deflater.level != 0
+                    and _ZlibDeflater is not None):
+                # The same compressor over zlib's C API (the same bytes out;
+                # level 0's stored blocks would be cut at other sizes).
+                deflater = _ZlibDeflater.for_endpoint(deflate, client=masked, backend="zlib",
+                                                      **options)
         elif deflate_backend is not None:
             _get_backend(deflate_backend)  # a wrong one is an error even without deflate
         with cython.critical_section(self):

@@ -32,7 +32,7 @@ from cpython.bytes cimport (
     PyBytes_GET_SIZE,
 )
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_RawFree
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport int64_t, uint8_t
 from libc.string cimport memcmp, memcpy, memset
 
@@ -64,37 +64,27 @@ cdef extern from "Python.h":
     object PyMemoryView_FromMemory(char *mem, Py_ssize_t size, int flags)
     int PyBUF_READ
 
-cdef extern from "Python.h" nogil:
-    void *PyMem_RawCalloc(size_t nelem, size_t elsize)
-
-cdef extern from "zlib.h" nogil:
-    ctypedef struct z_stream:
-        unsigned char *next_in
-        unsigned int avail_in
-        unsigned char *next_out
-        unsigned int avail_out
-        const char *msg
-        void *zalloc
-        void *zfree
-        void *opaque
-    int inflateInit2(z_stream *strm, int windowBits)
-    int inflate(z_stream *strm, int flush)
-    int inflateReset(z_stream *strm)
-    int inflateSetDictionary(z_stream *strm, const unsigned char *dictionary,
-                             unsigned int dictLength)
-    int inflateEnd(z_stream *strm)
-    const char *zlibVersion()
-    enum:
-        Z_OK
-        Z_STREAM_END
-        Z_NEED_DICT
-        Z_BUF_ERROR
-        Z_DATA_ERROR
-        Z_MEM_ERROR
-        Z_STREAM_ERROR
-        Z_VERSION_ERROR
-        Z_SYNC_FLUSH
-    const char *ZLIB_VERSION
+from ._zlib cimport (
+    ZLIB_VERSION,
+    Z_BUF_ERROR,
+    Z_DATA_ERROR,
+    Z_MEM_ERROR,
+    Z_NEED_DICT,
+    Z_OK,
+    Z_STREAM_END,
+    Z_STREAM_ERROR,
+    Z_SYNC_FLUSH,
+    Z_VERSION_ERROR,
+    _zalloc,
+    _zfree,
+    inflate,
+    inflateEnd,
+    inflateInit2,
+    inflateReset,
+    inflateSetDictionary,
+    z_stream,
+    zlibVersion,
+)
 
 # The pure engine's constants, checked against it at import (just below).
 cdef enum:
@@ -122,14 +112,6 @@ cdef object _NO_OUTPUT = b""
 #: The zlib this module was compiled against, and the one it runs with.
 ZLIB_VERSION_COMPILED = PyBytes_FromString(ZLIB_VERSION).decode("ascii")
 ZLIB_RUNTIME_VERSION = PyBytes_FromString(zlibVersion()).decode("ascii")
-
-
-cdef void *_zalloc(void *opaque, unsigned int items, unsigned int size) noexcept nogil:
-    return PyMem_RawCalloc(items, size)
-
-
-cdef void _zfree(void *opaque, void *address) noexcept nogil:
-    PyMem_RawFree(address)
 
 
 cdef str _zlib_error(int err, const char *msg):

@@ -72,32 +72,35 @@ def environment() -> dict[str, Any]:
 
 
 def _deflate(env: dict[str, Any]) -> dict[str, Any]:
-    """The permessage-deflate backends and which inflater the decoder uses by default."""
+    """The permessage-deflate backends, and which inflater and deflater the
+    decoder and encoder use by default."""
     from wsfast import _pmd
 
     chosen = _pmd.get_backend().name
-    try:
-        inflate_c = importlib.import_module("wsfast._inflate_c")
-    except ImportError as exc:
-        compiled = None
-        why = f"not built ({exc})"
-    else:
-        compiled = inflate_c.ZLIB_RUNTIME_VERSION
-        why = f"built, on zlib {compiled}"
-    if env["implementation"] != "c":
-        engine = "the shared pure engine (pure twin)"
-    elif chosen != "zlib":
-        engine = f"the shared pure engine over {chosen} (compiled inflater: {why})"
-    elif compiled is None:
-        engine = f"the shared pure engine (compiled inflater: {why})"
-    else:
-        engine = f"compiled, over zlib {compiled}"
-    return {
+    found: dict[str, Any] = {
         "backend": chosen,
         "installed": list(_pmd.available_backends()),
-        "compiled_inflater": compiled,
-        "inflater": engine,
     }
+    for role, module in (("inflater", "_inflate_c"), ("deflater", "_deflate_c")):
+        try:
+            compiled_module = importlib.import_module(f"wsfast.{module}")
+        except ImportError as exc:
+            compiled = None
+            why = f"not built ({exc})"
+        else:
+            compiled = compiled_module.ZLIB_RUNTIME_VERSION
+            why = f"built, on zlib {compiled}"
+        if env["implementation"] != "c":
+            engine = "the shared pure engine (pure twin)"
+        elif chosen != "zlib":
+            engine = f"the shared pure engine over {chosen} (compiled {role}: {why})"
+        elif compiled is None:
+            engine = f"the shared pure engine (compiled {role}: {why})"
+        else:
+            engine = f"compiled, over zlib {compiled}"
+        found[f"compiled_{role}"] = compiled
+        found[role] = engine
+    return found
 
 
 def _cpu_name() -> str:
@@ -133,6 +136,7 @@ def format_info(env: dict[str, Any]) -> str:
     lines.append(f"deflate backend:  {deflate['backend']} (installed: "
                  f"{', '.join(deflate['installed'])})")
     lines.append(f"inflater:         {deflate['inflater']}")
+    lines.append(f"deflater:         {deflate['deflater']}")
     if env["build_failure"] is not None:
         lines.append(f"build:            the compile failed: {env['build_failure']}")
     for copy in env["other_copies"]:

@@ -10,7 +10,9 @@ so it gives the same pieces and errors, and ``tests/test_pmd.py`` checks both.  
 compiled decoder drives it through ``_run_open`` instead, which inflates a message into
 one piece for as long as it fits, across calls (as big as a guess from the compressed
 size, never more than the limit leaves room for): a message in one piece needs no join,
-and the memory bound is the same.
+and the memory bound is the same.  Likewise the compiled encoder compresses with
+``wsfast._deflate_c``, this module's :class:`Deflater` over zlib's C API, which gives the
+same bytes at levels 1-9.
 
 :class:`Inflater` -- one per connection and direction, for the peer's messages:
 
@@ -75,6 +77,7 @@ __all__ = [
     "MessageBuffer",
     "available_backends",
     "get_backend",
+    "own_settings",
 ]
 
 #: What a sender strips from the end of each message and a receiver puts back
@@ -670,6 +673,14 @@ class MessageBuffer:
 # --- compression ------------------------------------------------------------------
 
 
+def own_settings(params: Any, client: bool) -> tuple[int, bool]:
+    """An endpoint's own window bits and no_context_takeover in agreed ``params``:
+    what its deflater compresses with."""
+    if client:
+        return params.client_max_window_bits, params.client_no_context_takeover
+    return params.server_max_window_bits, params.server_no_context_takeover
+
+
 class Deflater:
     """Compresses this endpoint's messages, one connection.
 
@@ -732,11 +743,7 @@ class Deflater:
     def for_endpoint(cls, params: Any, *, client: bool, **kwargs: Any) -> Deflater:
         """The deflater an endpoint needs for agreed ``params`` (a ``PerMessageDeflate``):
         its own window and no_context_takeover."""
-        if client:
-            bits, reset = params.client_max_window_bits, params.client_no_context_takeover
-        else:
-            bits, reset = params.server_max_window_bits, params.server_no_context_takeover
-        return cls(bits, reset, **kwargs)
+        return cls(*own_settings(params, client), **kwargs)
 
     @property
     def backend(self) -> Backend:
