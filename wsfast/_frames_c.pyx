@@ -300,13 +300,19 @@ cdef inline void _unmask(uint8_t *dst, const uint8_t *src, Py_ssize_t n,
         wsf_mask(dst, src, <size_t>n, key, phase, _level)
 
 
+cdef inline void _copy_payload(uint8_t *dst, const uint8_t *src, Py_ssize_t n, Header *h,
+                               unsigned phase) noexcept:
+    """Copy n payload bytes, unmasked from key phase `phase` when the header says so."""
+    if h.masked:
+        _unmask(dst, src, n, h.key, phase)
+    elif n:
+        memcpy(dst, src, n)
+
+
 cdef bytes _payload_bytes(const uint8_t *src, Py_ssize_t n, Header *h):
     """New bytes with the payload at src, unmasked when the header says so."""
     cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
-    if h.masked:
-        _unmask(<uint8_t *>PyBytes_AS_STRING(out), src, n, h.key, 0)
-    elif n:
-        memcpy(PyBytes_AS_STRING(out), src, n)
+    _copy_payload(<uint8_t *>PyBytes_AS_STRING(out), src, n, h, 0)
     return out
 
 
@@ -1189,10 +1195,7 @@ cdef class FrameDecoder(_Decoder):
                 self._reserve(take, self._limit)
                 dst = self._buf + self._buf_len
                 self._buf_len += take
-            if self._h.masked:
-                _unmask(dst, p + pos, take, self._h.key, <unsigned>(self._got & 3))
-            else:
-                memcpy(dst, p + pos, take)
+            _copy_payload(dst, p + pos, take, &self._h, <unsigned>(self._got & 3))
             self._got += take
             pos += take
             if <uint64_t>self._got == self._h.length:
@@ -1482,14 +1485,10 @@ cdef class MessageDecoder(_Decoder):
                 k = UCS1_BLOCK
             c = self._carry_len
             memcpy(block, self._carry, <size_t>c)
-            if self._h.masked:
-                _unmask(block + c, src + done, k, self._h.key, <unsigned>(self._got & 3))
-            else:
-                memcpy(block + c, src + done, <size_t>k)
+            _copy_payload(block + c, src + done, k, &self._h, <unsigned>(self._got & 3))
             self._got += k
             done += k
-            if not wsf_utf8_stream_feed(&self._utf8, block + c, <size_t>k, 0, _level):
-                raise InvalidDataError("text message is not valid UTF-8")
+            self._check_text(block + c, k)
             shape = wsf_utf8_measure(block + c, <size_t>k, _level)
             self._shape.length += shape.length
             if shape.maxchar > 0xFF:
@@ -1524,7 +1523,6 @@ cdef class MessageDecoder(_Decoder):
     cdef int _consume(self, const uint8_t *src, Py_ssize_t take) except -1:
         """Unmask the next take payload bytes into their buffer; check text."""
         cdef uint8_t *dst
-        cdef unsigned phase = <unsigned>(self._got & 3)
         cdef bytes chunk
         cdef Py_ssize_t n
         cdef wsf_utf8_shape shape
@@ -1540,19 +1538,12 @@ cdef class MessageDecoder(_Decoder):
                     n = take if take < INFLATE_SLICE else INFLATE_SLICE
                     chunk = PyBytes_FromStringAndSize(NULL, n)
                     dst = <uint8_t *>PyBytes_AS_STRING(chunk)
-                    if self._h.masked:
-                        _unmask(dst, src, n, self._h.key, <unsigned>(self._got & 3))
-                    else:
-                        memcpy(dst, src, n)
+                    _copy_payload(dst, src, n, &self._h, <unsigned>(self._got & 3))
                     self._got += n
                     src += n
                     take -= n
                     last = self._got == self._h.length and (self._h.b0 & 0x80) != 0
-                    if self._open_pieces:
-                        self._inflater._run_open(chunk, self._limit_obj(), last,
-                                                 self._inflated_view, self._inflated, self._hint)
-                    else:
-                        self._inflater._run(chunk, self._limit_obj(), last, self._inflated)
+                    self._inflate(chunk, last)
                     self._inflated_all = last
                     chunk = None
                 return 0
@@ -1562,7 +1553,6 @@ cdef class MessageDecoder(_Decoder):
                 return 0
             src += n  # UCS1 mode ended: the rest goes into the payload
             take -= n
-            phase = <unsigned>(self._got & 3)
         if self._h.opcode >= 8:
             dst = self._control + self._got
         elif self._payload is not None:
@@ -1570,18 +1560,14 @@ cdef class MessageDecoder(_Decoder):
         else:
             self._reserve(take, self._max_message)
             dst = self._buf + self._buf_len
-        if self._h.masked:
-            _unmask(dst, src, take, self._h.key, phase)
-        else:
-            memcpy(dst, src, take)
+        _copy_payload(dst, src, take, &self._h, <unsigned>(self._got & 3))
         self._got += take
         if self._h.opcode >= 8:
             return 0
         if self._payload is None:
             self._buf_len += take
         if self._opcode == 1:
-            if not wsf_utf8_stream_feed(&self._utf8, dst, <size_t>take, 0, _level):
-                raise InvalidDataError("text message is not valid UTF-8")
+            self._check_text(dst, take)
             if self._payload_p != NULL and self._decode_text:
                 shape = wsf_utf8_measure(dst, <size_t>take, _level)
                 self._shape.length += shape.length
@@ -1609,6 +1595,22 @@ cdef class MessageDecoder(_Decoder):
     cdef object _limit_obj(self):
         return None if self._max_message < 0 else self._max_message
 
+    cdef int _check_text(self, const uint8_t *p, Py_ssize_t n) except -1:
+        """Feed the next bytes of a text message to its UTF-8 check (fail-fast)."""
+        if not wsf_utf8_stream_feed(&self._utf8, p, <size_t>n, 0, _level):
+            raise InvalidDataError("text message is not valid UTF-8")
+        return 0
+
+    cdef int _inflate(self, object chunk, bint last) except -1:
+        """The next compressed bytes of the message to the inflater, its output
+        to _inflated (and, from the zlib C engine, _inflated_view)."""
+        if self._open_pieces:
+            self._inflater._run_open(chunk, self._limit_obj(), last, self._inflated_view,
+                                     self._inflated, self._hint)
+        else:
+            self._inflater._run(chunk, self._limit_obj(), last, self._inflated)
+        return 0
+
     def _inflated_view(self, view):
         """``_run_open``'s check: inflated bytes still in the engine's piece."""
         cdef Py_buffer buf
@@ -1617,8 +1619,7 @@ cdef class MessageDecoder(_Decoder):
             return
         _get_input(view, &buf, &inp)
         try:
-            if not wsf_utf8_stream_feed(&self._utf8, inp.p, <size_t>inp.n, 0, _level):
-                raise InvalidDataError("text message is not valid UTF-8")
+            self._check_text(inp.p, inp.n)
         finally:
             _release_input(&buf, &inp)
 
@@ -1630,10 +1631,8 @@ cdef class MessageDecoder(_Decoder):
         if type(piece) is not bytes:  # a backend of another make
             piece = bytes(piece)
         n = PyBytes_GET_SIZE(piece)
-        if self._opcode == 1 and not wsf_utf8_stream_feed(
-                &self._utf8, <const uint8_t *>PyBytes_AS_STRING(piece) + told, <size_t>(n - told),
-                0, _level):
-            raise InvalidDataError("text message is not valid UTF-8")
+        if self._opcode == 1:
+            self._check_text(<const uint8_t *>PyBytes_AS_STRING(piece) + told, n - told)
         PyList_Append(pieces, piece)
         if n >= GATHER:
             self._run_from = len(pieces)
@@ -1656,11 +1655,7 @@ cdef class MessageDecoder(_Decoder):
         cdef bint inflated = self._compressed
         if inflated:
             if not self._inflated_all:  # an empty last frame
-                if self._open_pieces:
-                    self._inflater._run_open(b"", self._limit_obj(), True, self._inflated_view,
-                                             self._inflated, self._hint)
-                else:
-                    self._inflater._run(b"", self._limit_obj(), True, self._inflated)
+                self._inflate(b"", True)
             data = self._pieces[0] if len(self._pieces) == 1 else b"".join(self._pieces)
             self._drop_pieces()
             p = PyBytes_AS_STRING(data)
