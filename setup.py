@@ -96,7 +96,7 @@ class BuildFailure:
                 f"*** wsfast: PART OF THE COMPILED TWIN WAS NOT BUILT {when}".rstrip(),
                 f"***   {self.summary()}",
                 "*** The rest was built; pure-Python code stands in for the parts listed",
-                "*** (for the inflater: the shared deflate engine, slower on small messages).",
+                "*** (for the zlib modules: the shared deflate engine, slower on small messages).",
             ]
         else:
             head = [

@@ -19,11 +19,10 @@
 # and there is no Python call between the two zlib calls.
 
 cimport cython
-from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.stdint cimport uint8_t
 from libc.string cimport memcmp, memset
 
+from ._buffers cimport Input, _get_input, _release_input
 from ._buffers import byte_view as _byte_view
 from ._pmd import (
     DEFAULT_LEVEL as _DEFAULT_LEVEL,
@@ -168,23 +167,14 @@ cdef class Deflater:
 
     cdef object _compress(self, object data, bint final):
         cdef Py_buffer view
-        cdef bint has_view = False
-        cdef const uint8_t *p
-        cdef Py_ssize_t n
-        if type(data) is bytes:
-            p = <const uint8_t *>PyBytes_AS_STRING(data)
-            n = PyBytes_GET_SIZE(data)
-        else:
+        cdef Input inp
+        if type(data) is not bytes:
             data = _byte_view(data)  # TypeError for str, BufferError if not contiguous
-            PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
-            has_view = True
-            p = <const uint8_t *>view.buf
-            n = view.len
+        _get_input(data, &view, &inp)
         try:
-            return self._deflate(p, n, final)
+            return self._deflate(inp.p, inp.n, final)
         finally:
-            if has_view:
-                PyBuffer_Release(&view)
+            _release_input(&view, &inp)
 
     cdef object _deflate(self, const uint8_t *p, Py_ssize_t n, bint final):
         cdef PyObject *raw

@@ -31,13 +31,13 @@ from cpython.bytes cimport (
     PyBytes_FromStringAndSize,
     PyBytes_GET_SIZE,
 )
-from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport int64_t, uint8_t
 from libc.string cimport memcmp, memcpy, memset
 
 from operator import index as _index
 
+from ._buffers cimport Input, _get_input, _release_input
 from ._buffers import byte_view as _byte_view
 from ._pmd import (
     FREE_RESTARTS as _FREE_RESTARTS_OBJ,
@@ -346,10 +346,7 @@ cdef class Inflater:
         self._z.avail_in = <unsigned int>chunk_len[0]
         self._z.next_out = <unsigned char *>_bytes_data(self._open) + self._open_len
         self._z.avail_out = <unsigned int>room
-        with nogil:
-            err = inflate(&self._z, Z_SYNC_FLUSH)
-        if err != Z_OK and err != Z_BUF_ERROR and err != Z_STREAM_END:
-            self._fail(err)
+        err = self._inflate(True)
         chunk[0] = self._z.next_in
         chunk_len[0] = self._z.avail_in
         eof[0] = err == Z_STREAM_END
@@ -360,7 +357,7 @@ cdef class Inflater:
     cdef object _feed(self, object data, object limit, bint final, object sink,
                       object check, Py_ssize_t hint):
         cdef Py_buffer view
-        cdef bint has_view = False
+        cdef Input inp
         cdef const uint8_t *p
         cdef Py_ssize_t size
         cdef int64_t cap = -1            # the limit; -1: none
@@ -391,13 +388,9 @@ cdef class Inflater:
             cap = limit if limit < (<int64_t>1 << 62) else -1
         if type(data) is not bytes:
             data = _byte_view(data)  # TypeError for str, BufferError if not contiguous
-            PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
-            has_view = True
-            p = <const uint8_t *>view.buf
-            size = view.len
-        else:
-            p = <const uint8_t *>PyBytes_AS_STRING(data)
-            size = PyBytes_GET_SIZE(data)
+        _get_input(data, &view, &inp)
+        p = inp.p
+        size = inp.n
         try:
             self._input += size
             nbufs = 1
@@ -508,8 +501,7 @@ cdef class Inflater:
             finally:
                 self._total = total
         finally:
-            if has_view:
-                PyBuffer_Release(&view)
+            _release_input(&view, &inp)
         if final:
             self._total = self._input = self._restarts = 0
             if self._reset:
@@ -551,11 +543,11 @@ cdef class Inflater:
             self._z.avail_out = <unsigned int>(ask - got)
             # One call: inflate returns early only with the output full, the
             # input used up, the stream ended or an error.
-            with nogil:
-                err = inflate(&self._z, Z_SYNC_FLUSH)
-            if err != Z_OK and err != Z_BUF_ERROR and err != Z_STREAM_END:
+            try:
+                err = self._inflate(True)
+            except BaseException:
                 Py_DECREF(raw)
-                self._fail(err)
+                raise
             got = ask - self._z.avail_out
             if got != ask:
                 _PyBytes_Resize(&raw, got)  # on failure raw is freed and NULL
@@ -566,9 +558,15 @@ cdef class Inflater:
         eof[0] = err == Z_STREAM_END
         return out
 
-    cdef int _inflate(self) except -1:
-        """One inflate() call, zlib's errors raised."""
-        cdef int err = inflate(&self._z, Z_SYNC_FLUSH)
+    cdef int _inflate(self, bint detach=False) except -1:
+        """One inflate() call, zlib's errors raised; ``detach``: without the GIL
+        (for output past the stack buffer, which the busy flag protects)."""
+        cdef int err
+        if detach:
+            with nogil:
+                err = inflate(&self._z, Z_SYNC_FLUSH)
+        else:
+            err = inflate(&self._z, Z_SYNC_FLUSH)
         if err != Z_OK and err != Z_BUF_ERROR and err != Z_STREAM_END:
             self._fail(err)
         return err
