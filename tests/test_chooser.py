@@ -477,7 +477,9 @@ def test_setup_py_parses_switches_with_the_same_parser(tmp_path: Path) -> None:
     assert f"{setup_py}:" in proc.stderr and "WSFAST_DEBUG='sure' is not a switch value" in proc.stderr
 
 
-STALE_BUILD = """
+# setup.py run with setuptools.setup captured, and its build_ext command on
+# probe extensions (sys.argv[1]: setup.py, sys.argv[2]: a scratch folder).
+BUILD_EXT_PRELUDE = """
 import os, runpy, sys
 import setuptools
 captured = {}
@@ -487,14 +489,44 @@ from setuptools import Extension
 from setuptools.dist import Distribution
 
 tmp = sys.argv[2]
-source = os.path.join(tmp, "probe.c")
-with open(source, "w") as f:
-    f.write("int probe;\\n")
-ext = Extension("wsfast._probe_c", sources=[source])
-cmd = captured["cmdclass"]["build_ext"](Distribution({"name": "wsfast", "ext_modules": [ext]}))
-cmd.build_lib = os.path.join(tmp, "lib")
-cmd.build_temp = os.path.join(tmp, "temp")
-cmd.ensure_finalized()
+
+
+def probe(name, text):
+    source = os.path.join(tmp, name + ".c")
+    with open(source, "w") as f:
+        f.write(text)
+    return Extension("wsfast." + name, sources=[source])
+
+
+def build_ext(exts):
+    cmd = captured["cmdclass"]["build_ext"](Distribution({"name": "wsfast", "ext_modules": exts}))
+    cmd.build_lib = os.path.join(tmp, "lib")
+    cmd.build_temp = os.path.join(tmp, "temp")
+    cmd.ensure_finalized()
+    return cmd
+"""
+
+
+def run_build_ext(script: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``BUILD_EXT_PRELUDE`` + ``script`` in a fresh interpreter (skips outside the checkout)."""
+    setup_py = Path(__file__).resolve().parents[1] / "setup.py"
+    if not setup_py.is_file():
+        pytest.skip("no setup.py: the tests run outside the checkout")
+    pytest.importorskip("setuptools")
+    return subprocess.run(
+        [sys.executable, "-c", BUILD_EXT_PRELUDE + script, str(setup_py), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=setup_py.parent,
+        # WSFAST_NO_EXTENSIONS: setup.py itself declares no extension (no Cython needed).
+        env=clean_env(WSFAST_NO_EXTENSIONS="1", **env),
+    )
+
+
+STALE_BUILD = """
+ext = probe("_probe_c", "int probe;\\n")
+cmd = build_ext([ext])
 stale = cmd.get_ext_fullpath(ext.name)
 os.makedirs(os.path.dirname(stale), exist_ok=True)
 with open(stale, "w") as f:
@@ -509,44 +541,14 @@ def test_failed_compile_leaves_no_stale_module_from_an_earlier_build(tmp_path: P
     """A compile that fails after an earlier one succeeded (pip builds in the
     checkout's build/ folder) must not ship the earlier build's module, out of
     date, in a wheel tagged pure: the build keeps only what it compiled now."""
-    setup_py = Path(__file__).resolve().parents[1] / "setup.py"
-    if not setup_py.is_file():
-        pytest.skip("no setup.py: the tests run outside the checkout")
-    pytest.importorskip("setuptools")
-    proc = subprocess.run(
-        [sys.executable, "-c", STALE_BUILD, str(setup_py), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=setup_py.parent,
-        # WSFAST_NO_EXTENSIONS: setup.py itself declares no extension (no Cython needed).
-        env=clean_env(WSFAST_NO_EXTENSIONS="1", CC="/bin/false"),
-    )
+    proc = run_build_ext(STALE_BUILD, tmp_path, CC="/bin/false")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "True"], proc.stdout + proc.stderr
     assert "wsfast._probe_c FAILED" in proc.stderr
 
 
 PARTIAL_BUILD = """
-import os, runpy, sys
-import setuptools
-captured = {}
-setuptools.setup = lambda **kw: captured.update(kw)
-runpy.run_path(sys.argv[1])
-from setuptools import Extension
-from setuptools.dist import Distribution
-
-tmp = sys.argv[2]
-exts = []
-for name, text in (("_good_c", "int good;\\n"), ("_bad_c", "#error no zlib.h here\\n")):
-    source = os.path.join(tmp, name + ".c")
-    with open(source, "w") as f:
-        f.write(text)
-    exts.append(Extension("wsfast." + name, sources=[source]))
-cmd = captured["cmdclass"]["build_ext"](Distribution({"name": "wsfast", "ext_modules": exts}))
-cmd.build_lib = os.path.join(tmp, "lib")
-cmd.build_temp = os.path.join(tmp, "temp")
-cmd.ensure_finalized()
+cmd = build_ext([probe("_good_c", "int good;\\n"), probe("_bad_c", "#error no zlib.h here\\n")])
 cmd.run()
 print(os.path.exists(cmd.get_ext_fullpath("wsfast._good_c")),
       os.path.exists(cmd.get_ext_fullpath("wsfast._bad_c")))
@@ -559,20 +561,9 @@ def test_one_failed_module_leaves_the_rest_built(tmp_path: Path) -> None:
     """One extension that does not compile (the zlib-linked inflater without
     zlib's headers, say) costs only that module: the others are built, the
     failure note names it, and the banner says part of the twin was built."""
-    setup_py = Path(__file__).resolve().parents[1] / "setup.py"
-    if not setup_py.is_file():
-        pytest.skip("no setup.py: the tests run outside the checkout")
-    pytest.importorskip("setuptools")
     if shutil.which(os.environ.get("CC", "cc")) is None:
         pytest.skip("no C compiler")
-    proc = subprocess.run(
-        [sys.executable, "-c", PARTIAL_BUILD, str(setup_py), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=setup_py.parent,
-        env=clean_env(WSFAST_NO_EXTENSIONS="1"),
-    )
+    proc = run_build_ext(PARTIAL_BUILD, tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "True False", proc.stdout + proc.stderr

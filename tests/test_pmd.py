@@ -852,21 +852,17 @@ def _outcomes(inf: Any, messages: list[list[bytes]], limit: int | None) -> list[
     return seen
 
 
-@FUZZ
-@given(
-    texts=st.lists(st.tuples(st.binary(max_size=300), st.integers(0, 3000)),
-                   min_size=1, max_size=4),
-    bits=st.integers(8, 15),
-    reset=st.booleans(),
-    limit=st.one_of(st.none(), st.integers(0, 70000)),
-    seed=st.integers(0, 2**32),
-)
-def test_compiled_inflater_matches_pure(texts: list[tuple[bytes, int]], bits: int, reset: bool,
-                                        limit: int | None, seed: int) -> None:
-    """Same pieces, same errors at the same bytes, for random messages (some with
-    BFINAL blocks, some corrupted), limits and splits."""
-    if _CompiledInflater is None:
-        pytest.skip("the compiled inflater is not built")
+#: What _random_messages compresses (``unit * repeat``), and limits for them.
+_TEXTS = st.lists(st.tuples(st.binary(max_size=300), st.integers(0, 3000)),
+                  min_size=1, max_size=4)
+_LIMITS = st.one_of(st.none(), st.integers(0, 70000))
+
+
+def _random_messages(texts: list[tuple[bytes, int]], bits: int, reset: bool, seed: int,
+                     max_cuts: int) -> list[list[bytes]]:
+    """Compressed messages of ``texts`` (``unit * repeat``) cut in up to ``max_cuts``
+    places: some end the stream with a BFINAL block (sometimes with more after
+    it), some have a bit flipped."""
     rng = random.Random(seed)
     wbits = max(bits, 9)
     c = zlib.compressobj(rng.choice([1, 6, 9]), zlib.DEFLATED, -wbits)
@@ -874,7 +870,6 @@ def test_compiled_inflater_matches_pure(texts: list[tuple[bytes, int]], bits: in
     for unit, repeat in texts:
         data = unit * (repeat if unit else 1)
         if rng.random() < 0.25:
-            # Ends the stream with a BFINAL block (and sometimes sends more after it).
             wire = c.compress(data) + c.flush(zlib.Z_FINISH)
             if rng.random() < 0.5:
                 wire += b"\x00"
@@ -885,10 +880,29 @@ def test_compiled_inflater_matches_pure(texts: list[tuple[bytes, int]], bits: in
         if wire and rng.random() < 0.15:
             i = rng.randrange(len(wire))
             wire = wire[:i] + bytes([wire[i] ^ (1 << rng.randrange(8))]) + wire[i + 1 :]
-        cuts = sorted(rng.sample(range(len(wire) + 1), min(rng.randrange(4), len(wire) + 1)))
+        cuts = sorted(rng.sample(range(len(wire) + 1),
+                                 min(rng.randrange(max_cuts + 1), len(wire) + 1)))
         messages.append([wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True)])
         if reset:
             c = zlib.compressobj(1, zlib.DEFLATED, -wbits)
+    return messages
+
+
+@FUZZ
+@given(
+    texts=_TEXTS,
+    bits=st.integers(8, 15),
+    reset=st.booleans(),
+    limit=_LIMITS,
+    seed=st.integers(0, 2**32),
+)
+def test_compiled_inflater_matches_pure(texts: list[tuple[bytes, int]], bits: int, reset: bool,
+                                        limit: int | None, seed: int) -> None:
+    """Same pieces, same errors at the same bytes, for random messages (some with
+    BFINAL blocks, some corrupted), limits and splits."""
+    if _CompiledInflater is None:
+        pytest.skip("the compiled inflater is not built")
+    messages = _random_messages(texts, bits, reset, seed, max_cuts=3)
     pure = _outcomes(Inflater(bits, reset, backend="zlib"), messages, limit)
     compiled = _outcomes(_CompiledInflater(bits, reset), messages, limit)
     assert compiled == pure
@@ -960,11 +974,10 @@ def _same_as_pure(open_seen: list[Any], pure_seen: list[Any]) -> None:
 
 @FUZZ
 @given(
-    texts=st.lists(st.tuples(st.binary(max_size=300), st.integers(0, 3000)),
-                   min_size=1, max_size=4),
+    texts=_TEXTS,
     bits=st.integers(8, 15),
     reset=st.booleans(),
-    limit=st.one_of(st.none(), st.integers(0, 70000)),
+    limit=_LIMITS,
     hint=st.sampled_from([0, 1000, 16384, 16385, 300_000, 1 << 22]),
     seed=st.integers(0, 2**32),
 )
@@ -976,25 +989,7 @@ def test_compiled_inflater_open_pieces_match_pure(texts: list[tuple[bytes, int]]
     and size guesses."""
     if _CompiledInflater is None:
         pytest.skip("the compiled inflater is not built")
-    rng = random.Random(seed)
-    wbits = max(bits, 9)
-    c = zlib.compressobj(rng.choice([1, 6, 9]), zlib.DEFLATED, -wbits)
-    messages = []
-    for unit, repeat in texts:
-        data = unit * (repeat if unit else 1)
-        if rng.random() < 0.25:
-            wire = c.compress(data) + c.flush(zlib.Z_FINISH)
-            c = zlib.compressobj(1, zlib.DEFLATED, -wbits, zdict=data[-(1 << wbits):] or b"\x00")
-        else:
-            wire = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
-            wire = wire[:-4] if wire.endswith(TAIL) else wire
-        if wire and rng.random() < 0.15:
-            i = rng.randrange(len(wire))
-            wire = wire[:i] + bytes([wire[i] ^ (1 << rng.randrange(8))]) + wire[i + 1 :]
-        cuts = sorted(rng.sample(range(len(wire) + 1), min(rng.randrange(5), len(wire) + 1)))
-        messages.append([wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True)])
-        if reset:
-            c = zlib.compressobj(1, zlib.DEFLATED, -wbits)
+    messages = _random_messages(texts, bits, reset, seed, max_cuts=4)
     pure = _outcomes(Inflater(bits, reset, backend="zlib"), messages, limit)
     _same_as_pure(_open_outcomes(_CompiledInflater(bits, reset), messages, limit, hint), pure)
 
