@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -242,6 +242,104 @@ def test_twins_agree_messages(both_twins, data, cuts, options):
     got_c = _run(c.MessageDecoder(**options), chunks, message_tuple)
     got_py = _run(py.MessageDecoder(**options), chunks, message_tuple)
     assert got_c == got_py
+
+
+# The queue path (test_message_queue.py): the same stream fed with
+# _feed_queue, the queue's room drawn per feed.
+
+
+class _Item(NamedTuple):
+    kind: Any
+    data: Any
+    extra: Any
+
+
+class _TextBytes(NamedTuple):
+    kind: Any
+    data: Any
+    extra: Any
+
+
+def _run_queue(decoder: Any, chunks: list[bytes], rooms: list[int]) -> tuple[list, list]:
+    """Per feed: what it queued, what it returned (or its error), and
+    ``_last_feed()``; and everything queued, in order."""
+    queued: list = []
+    decoder._set_queue(lambda item, size: queued.append((type(item).__name__, *item, size)),
+                       128, "T", "B", "", _Item, _TextBytes)
+    results = []
+    for i, chunk in enumerate(chunks):
+        before = len(queued)
+        try:
+            rest: Any = [message_tuple(x) for x in decoder._feed_queue(chunk, rooms[i % len(rooms)])]
+        except WebSocketError as exc:
+            rest = ("error", type(exc), exc.close_code, [message_tuple(x) for x in exc.decoded])
+        results.append((queued[before:], rest, decoder._last_feed()))
+        if isinstance(rest, tuple):
+            break
+    return results, queued
+
+
+@FUZZ
+@given(data=any_streams, cuts=cut_lists, options=message_options,
+       rooms=st.lists(st.integers(-1, 2000), min_size=1, max_size=4))
+def test_twins_agree_on_the_queue_path(both_twins, data, cuts, options, rooms):
+    c, py = both_twins
+    chunks = _cut(data, cuts)
+    got_c, _ = _run_queue(c.MessageDecoder(**options), chunks, rooms)
+    got_py, _ = _run_queue(py.MessageDecoder(**options), chunks, rooms)
+    assert got_c == got_py
+    # And the queue path decodes what feed() does: the queued messages and
+    # the returned ones, in order, are feed()'s.
+    plain = feed_chunks(c.MessageDecoder(**options), chunks, message_tuple)
+    together = []
+    for items, rest, _last in got_c:
+        together += [M(TEXT if kind == "T" else BINARY, value) for _cls, kind, value, _x, _n in items]
+        together += rest[3] if isinstance(rest, tuple) else rest
+    assert together == plain.items
+
+
+def _idle_reference(frames: list[tuple[int, int, bool]], chunks: list[bytes]) -> list[tuple[int, int]]:
+    """``(idle_end, since_idle)`` per feed, from the frames' (end offset,
+    opcode, fin): a frame completes in the feed that brings its last byte."""
+    out = []
+    start = 0
+    at = 0
+    open_message = False
+    for chunk in chunks:
+        end = start + len(chunk)
+        idle, since = -1, 0
+        while at < len(frames) and frames[at][0] <= end:
+            stop, opcode, fin = frames[at]
+            at += 1
+            if opcode >= 8 or fin:
+                since += 1
+            if opcode < 8:
+                open_message = not fin
+            if opcode == CLOSE:
+                at = len(frames)  # nothing is read after a CLOSE (not an idle point)
+                break
+            if not open_message:
+                idle, since = stop - start, 0
+        out.append((idle, since))
+        start = end
+    return out
+
+
+@FUZZ
+@given(stream=st.booleans().flatmap(lambda m: valid_streams(m)), cuts=cut_lists,
+       client_side=st.booleans())
+def test_idle_points_match_the_frames(twin, stream, cuts, client_side):
+    wire, frames, _messages = stream
+    masked = len(wire) > 1 and bool(wire[1] & 0x80)
+    ends = []
+    pos = 0
+    for f in frames:
+        pos += len(frame(f.opcode, f.payload, fin=f.fin, key=b"kkkk" if masked else None))
+        ends.append((pos, f.opcode, f.fin))
+    chunks = _cut(wire, cuts)
+    got, _ = _run_queue(twin.MessageDecoder(client=not masked, max_message_size=None),
+                        chunks, [1 << 30])
+    assert [last[1:] for _q, _r, last in got] == _idle_reference(ends, chunks)
 
 
 # Long single-frame texts, mostly Latin-1, sometimes wider or broken, for the

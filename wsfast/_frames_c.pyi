@@ -1,6 +1,7 @@
 """Stub of the compiled frame-codec twin (same surface as _frames_py)."""
 
 import sys
+from collections.abc import Callable
 from types import ModuleType
 from typing import final
 
@@ -139,6 +140,19 @@ class MessageDecoder:
         deflate_backend: str | ModuleType | None = None,
     ) -> None: ...
     def feed(self, data: Buffer) -> list[Message]: ...
+    def _set_queue(
+        self,
+        feed: Callable[[tuple[object, ...], int], object],
+        overhead: int,
+        text: object,
+        binary: object,
+        extra: object,
+        message_class: type[tuple[object, ...]],
+        text_bytes_class: type[tuple[object, ...]],
+    ) -> None: ...
+    def _feed_queue(self, data: Buffer, room: int) -> list[Message]: ...
+    def _last_feed(self) -> tuple[int, int, int]: ...
+    def _queue_messages(self, messages: list[Message], start: int, room: int) -> int: ...
     @property
     def failed(self) -> bool: ...
     @property

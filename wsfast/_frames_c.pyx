@@ -24,16 +24,26 @@ from cpython.bytes cimport (
 from cpython.list cimport PyList_Append
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.ref cimport PyObject, Py_DECREF, Py_INCREF
-from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_DecodeUTF8, PyUnicode_FromObject
-from libc.stdint cimport int64_t, uint8_t, uint64_t
+from cpython.unicode cimport (
+    PyUnicode_AsUTF8String,
+    PyUnicode_CheckExact,
+    PyUnicode_DecodeUTF8,
+    PyUnicode_FromObject,
+)
+from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
 cdef extern from "Python.h":
+    ctypedef struct PyTypeObject:
+        Py_ssize_t tp_basicsize
+        Py_ssize_t tp_itemsize
+    PyTypeObject PyTuple_Type
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     void *PyUnicode_DATA(object o)
     int PyUnicode_Resize(PyObject **unicode, Py_ssize_t length) except -1
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     bint PyUnicode_IS_COMPACT_ASCII(object o)
+    int PyUnicode_KIND(object o)
 
 
 cdef inline uint64_t _high_bits(const uint8_t *p, Py_ssize_t n) noexcept:
@@ -1005,7 +1015,7 @@ cdef class _Decoder:
             self._buf = NULL
             self._buf_cap = 0
 
-    cdef list _feed(self, object data):
+    cdef list _feed(self, object data, bint to_queue, Py_ssize_t room):
         """What feed() does in both decoders: one call at a time, the failed
         state, borrowing the input, and exc.decoded for what was completed
         before an error."""
@@ -1027,6 +1037,7 @@ cdef class _Decoder:
             try:
                 self._check_failed()
                 _get_input(data, &view, &inp)
+                self._start_feed(to_queue, room)
                 self._decode(inp.p, inp.n, done)
             except WebSocketError as exc:
                 self._fail(exc, done)
@@ -1038,12 +1049,20 @@ cdef class _Decoder:
                 raise
             finally:
                 _release_input(&view, &inp)
+                self._end_feed()
                 self._busy = False
         return done
 
     cdef int _decode(self, const uint8_t *p, Py_ssize_t n, list done) except -1:
         """Consume p[0:n], appending what it completes to done (per decoder)."""
         return 0
+
+    cdef int _start_feed(self, bint to_queue, Py_ssize_t room) except -1:
+        """A feed begins (per decoder: where its messages go)."""
+        return 0
+
+    cdef void _end_feed(self) noexcept:
+        """The feed ended, as it did."""
 
     cdef int _check_failed(self) except -1:
         if self._failed_cls is not None:
@@ -1161,7 +1180,7 @@ cdef class FrameDecoder(_Decoder):
 
     def feed(self, data):
         """feed(data: Buffer) -> list[Frame]: append bytes; the frames they complete."""
-        return self._feed(data)
+        return self._feed(data, False, 0)
 
     cdef int _decode(self, const uint8_t *p, Py_ssize_t n, list frames) except -1:
         cdef Py_ssize_t pos = 0, take
@@ -1206,6 +1225,95 @@ cdef class FrameDecoder(_Decoder):
                 PyList_Append(frames, _new_frame(&self._h, self._payload))
                 self._payload = None
                 self._in_payload = False
+        return 0
+
+
+# --- handing messages to a stack's queue ------------------------------------
+#
+# For wsfast.integrations.aiohttp: aiohttp's reader hands each message to its
+# queue as ``queue.feed_data(WSMessage(type, data, extra), size)``.  A
+# MessageDecoder given that queue (_set_queue) does it as it decodes
+# (_feed_queue): a tuple and a call per message, and no Message object, no
+# list and no Python loop in between.  The pure twin does the same.
+
+cdef extern from *:
+    """
+    /* An instance of a tuple subclass without fields of its own (a
+       NamedTuple) holding (a, b, c), as tuple.__new__(cls, (a, b, c)) makes. */
+    static PyObject *wsf_new_triple(PyTypeObject *tp, PyObject *a, PyObject *b, PyObject *c)
+    {
+        PyObject *t = tp->tp_alloc(tp, 3);
+        if (t == NULL)
+            return NULL;
+        Py_INCREF(a);
+        PyTuple_SET_ITEM(t, 0, a);
+        Py_INCREF(b);
+        PyTuple_SET_ITEM(t, 1, b);
+        Py_INCREF(c);
+        PyTuple_SET_ITEM(t, 2, c);
+        return t;
+    }
+    """
+    object wsf_new_triple(PyTypeObject *tp, object a, object b, object c)
+
+
+cdef PyTypeObject *_triple_type(object cls) except NULL:
+    if not isinstance(cls, type) or not issubclass(cls, tuple):
+        raise TypeError(f"expected a tuple subclass, got {cls!r}")
+    cdef PyTypeObject *tp = <PyTypeObject *>cls
+    if tp.tp_basicsize != PyTuple_Type.tp_basicsize or tp.tp_itemsize != PyTuple_Type.tp_itemsize:
+        raise TypeError(f"{cls.__name__} has fields beyond its tuple's items")
+    return tp
+
+
+cdef Py_ssize_t _utf8_size(object text) noexcept:
+    """The length of a str as UTF-8 (it has no lone surrogates: it is decoded
+    text), without encoding it."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), total = n, i
+    cdef int kind
+    cdef const uint8_t *p1
+    cdef const uint16_t *p2
+    cdef const uint32_t *p4
+    if PyUnicode_IS_COMPACT_ASCII(text):
+        return n
+    kind = PyUnicode_KIND(text)
+    if kind == 1:
+        p1 = <const uint8_t *>PyUnicode_DATA(text)
+        for i in range(n):
+            total += p1[i] >> 7
+    elif kind == 2:
+        p2 = <const uint16_t *>PyUnicode_DATA(text)
+        for i in range(n):
+            total += (p2[i] >= 0x80) + (p2[i] >= 0x800)
+    else:
+        p4 = <const uint32_t *>PyUnicode_DATA(text)
+        for i in range(n):
+            total += (p4[i] >= 0x80) + (p4[i] >= 0x800) + (p4[i] >= 0x10000)
+    return total
+
+
+
+@cython.final
+cdef class _Queue:
+    """Where a MessageDecoder puts TEXT and BINARY messages (see _set_queue)."""
+
+    cdef object feed
+    cdef Py_ssize_t overhead
+    cdef object text
+    cdef object binary
+    cdef object extra
+    cdef PyTypeObject *message_tp
+    cdef PyTypeObject *text_bytes_tp
+    cdef object classes           # holds the two types while their pointers are used
+
+    cdef int put(self, int opcode, object data, Py_ssize_t size) except -1:
+        """``feed(cls(kind, data, extra), size)``."""
+        if opcode == 2:
+            self.feed(wsf_new_triple(self.message_tp, self.binary, data, self.extra), size)
+        elif PyUnicode_CheckExact(data):
+            self.feed(wsf_new_triple(self.message_tp, self.text, data, self.extra), size)
+        else:
+            self.feed(wsf_new_triple(self.text_bytes_tp, self.text, data, self.extra), size)
         return 0
 
 
@@ -1300,6 +1408,17 @@ cdef class MessageDecoder(_Decoder):
     # made as big as _hint, a guess from the first frame's compressed size.
     cdef bint _open_pieces
     cdef Py_ssize_t _hint
+    # A stack's queue (_set_queue), and during a _feed_queue: whether messages
+    # still go to it (none went to the list yet) and the room it has left.
+    cdef _Queue _queue
+    cdef bint _to_queue
+    cdef Py_ssize_t _room
+    cdef Py_ssize_t _queued       # messages the last feed put on the queue
+    # Where the last feed's input was last idle: the offset after the last
+    # frame that left no data message open (-1: none; a CLOSE is not such a
+    # point), and the messages completed after it.
+    cdef Py_ssize_t _idle_end
+    cdef Py_ssize_t _since_idle
 
     def __init__(self, *, client=False, max_message_size=1 << 20, max_frame_size=None,
                  decode_text=True, deflate=None, deflate_backend=None):
@@ -1343,6 +1462,8 @@ cdef class MessageDecoder(_Decoder):
         self._payload = None
         wsf_utf8_stream_reset(&self._utf8)
         self._closed = False
+        self._to_queue = False
+        self._idle_end = -1
         self._initialised = True
 
     @property
@@ -1353,7 +1474,102 @@ cdef class MessageDecoder(_Decoder):
 
     def feed(self, data):
         """feed(data: Buffer) -> list[Message]: append bytes; the messages they complete."""
-        return self._feed(data)
+        return self._feed(data, False, 0)
+
+    def _set_queue(self, feed, Py_ssize_t overhead, text, binary, extra, message_class,
+                   text_bytes_class):
+        """Give the decoder a stack's queue, for ``_feed_queue``.
+
+        A TEXT or BINARY message goes to it as ``feed(cls(kind, data, extra),
+        size)``, ``size`` being its payload's length in bytes (as UTF-8 for
+        text): ``kind`` is ``text`` or ``binary``; ``cls`` is
+        ``text_bytes_class`` for text as ``bytes``, else ``message_class``
+        (tuple subclasses without fields of their own: aiohttp's
+        ``WSMessageTextBytes`` and ``WSMessage``).  Each takes ``size +
+        overhead`` of the queue's room."""
+        cdef _Queue q = _Queue.__new__(_Queue)
+        q.message_tp = _triple_type(message_class)
+        q.text_bytes_tp = _triple_type(text_bytes_class)
+        q.classes = (message_class, text_bytes_class)
+        q.feed = feed
+        q.overhead = overhead
+        q.text = text
+        q.binary = binary
+        q.extra = extra
+        with cython.critical_section(self):
+            self._queue = q
+
+    def _feed_queue(self, data, Py_ssize_t room):
+        """``feed``, the messages going to the queue (``_set_queue``) as they
+        complete while it has ``room`` (not negative; each takes its size plus
+        the overhead): the list has those that did not, from the first
+        control message or the first with no room on.  ``_last_feed()`` then
+        says how many were queued."""
+        if self._queue is None:
+            raise RuntimeError("no queue was given (_set_queue)")
+        return self._feed(data, True, room)
+
+    def _last_feed(self):
+        """``(queued, idle_end, since_idle)`` of the last feed: the messages it
+        put on the queue; the offset in its input after the last frame that
+        left no data message open (-1: none; a CLOSE is not such a point);
+        the messages it completed after that point (all of them if none)."""
+        with cython.critical_section(self):
+            return self._queued, self._idle_end, self._since_idle
+
+    def _queue_messages(self, list messages, Py_ssize_t start, Py_ssize_t room):
+        """Put ``messages[start:]`` on the queue (``_set_queue``) while it has
+        ``room``, as ``_feed_queue`` does; the index of the first not queued:
+        ``len(messages)``, one with no room left, or a control message."""
+        cdef _Queue q = self._queue
+        cdef Py_ssize_t i = start, total = len(messages), size
+        cdef Message m
+        cdef object data
+        cdef int opcode
+        if q is None:
+            raise RuntimeError("no queue was given (_set_queue)")
+        if i < 0:
+            raise IndexError("start must not be negative")
+        while i < total and room >= 0:
+            m = <Message?>messages[i]
+            if m.opcode is not _OPCODES[1] and m.opcode is not _OPCODES[2]:
+                break
+            opcode = 1 if m.opcode is _OPCODES[1] else 2
+            data = m.data
+            size = _utf8_size(data) if PyUnicode_CheckExact(data) else PyBytes_GET_SIZE(data)
+            q.put(opcode, data, size)
+            room -= size + q.overhead
+            i += 1
+        return i
+
+    cdef int _start_feed(self, bint to_queue, Py_ssize_t room) except -1:
+        self._to_queue = to_queue
+        self._room = room
+        self._queued = 0
+        self._idle_end = -1
+        self._since_idle = 0
+        return 0
+
+    cdef void _end_feed(self) noexcept:
+        self._to_queue = False
+
+    cdef int _emit(self, list out, int opcode, object data, Py_ssize_t size) except -1:
+        """A message is complete: to the queue, or to the list."""
+        self._since_idle += 1
+        if self._to_queue:
+            if (opcode == 1 or opcode == 2) and self._room >= 0:
+                self._queue.put(opcode, data, size)
+                self._room -= size + self._queue.overhead
+                self._queued += 1
+                return 0
+            self._to_queue = False  # the rest keep their order, in the list
+        PyList_Append(out, _new_message(opcode, data))
+        return 0
+
+    cdef inline void _frame_done(self, Py_ssize_t pos) noexcept:
+        if self._opcode < 0:
+            self._idle_end = pos
+            self._since_idle = 0
 
     cdef int _decode(self, const uint8_t *p, Py_ssize_t n, list out) except -1:
         cdef Py_ssize_t pos = 0, take, used
@@ -1373,8 +1589,10 @@ cdef class MessageDecoder(_Decoder):
                 if (h.opcode == 1 or h.opcode == 2) and (h.b0 & 0xC0) == 0x80 \
                         and <uint64_t>(n - pos) >= h.length:
                     # A whole single-frame message in this input: no buffering.
-                    PyList_Append(out, self._whole_message(&h, p + pos))
+                    self._emit(out, h.opcode, self._whole_message(&h, p + pos),
+                               <Py_ssize_t>h.length)
                     pos += <Py_ssize_t>h.length
+                    self._frame_done(pos)
                     continue
                 self._h = h
                 self._in_payload = True
@@ -1408,23 +1626,25 @@ cdef class MessageDecoder(_Decoder):
                     return 0  # RFC 6455 section 5.5.1: nothing is read after a CLOSE
             elif self._h.b0 & 0x80:
                 self._message_done(out)
+            self._frame_done(pos)
 
     cdef object _whole_message(self, Header *h, const uint8_t *src):
+        """The data of a TEXT or BINARY message whose one frame is all in src."""
         cdef Py_ssize_t n = <Py_ssize_t>h.length
         cdef bytes raw
         cdef uint8_t *tmp
         cdef object text
         if h.opcode == 2:
-            return _new_message(2, _payload_bytes(src, n, h))
+            return _payload_bytes(src, n, h)
         if not self._decode_text:
             raw = _payload_bytes(src, n, h)
             if not _utf8_valid(<const uint8_t *>PyBytes_AS_STRING(raw), n):
                 raise InvalidDataError("text message is not valid UTF-8")
-            return _new_message(1, raw)
+            return raw
         if not h.masked:
             if not _utf8_valid(src, n):
                 raise InvalidDataError("text message is not valid UTF-8")
-            return _new_message(1, _str_from_valid_utf8(src, n, _level, False))
+            return _str_from_valid_utf8(src, n, _level, False)
         # Unmask straight into a one-byte-kind str: when every byte is ASCII
         # (most text) it is valid UTF-8 and the str is the result; otherwise
         # validate the bytes and decode them into the real str.
@@ -1432,10 +1652,10 @@ cdef class MessageDecoder(_Decoder):
         tmp = <uint8_t *>PyUnicode_DATA(text)
         _unmask(tmp, src, n, h.key, 0)
         if not _high_bits(tmp, n):
-            return _new_message(1, text)
+            return text
         if not _utf8_valid(tmp, n):
             raise InvalidDataError("text message is not valid UTF-8")
-        return _new_message(1, _str_from_valid_utf8(tmp, n, _level, True))
+        return _str_from_valid_utf8(tmp, n, _level, True)
 
     cdef int _start_payload(self, int opcode, Py_ssize_t n) except -1:
         if opcode == 1 and self._decode_text:
@@ -1589,7 +1809,7 @@ cdef class MessageDecoder(_Decoder):
             # A CLOSE may interrupt a fragmented message: that message is dropped.
             self._closed = True
             self._reset_message()
-        PyList_Append(out, _new_message(opcode, payload))
+        self._emit(out, opcode, payload, n)
         return 0
 
     cdef object _limit_obj(self):
@@ -1682,7 +1902,7 @@ cdef class MessageDecoder(_Decoder):
         elif data is None:
             data = PyBytes_FromStringAndSize(p, n)
         self._reset_message()
-        PyList_Append(out, _new_message(opcode, data))
+        self._emit(out, opcode, data, n)
         return 0
 
     cdef void _drop_pieces(self) noexcept:
@@ -1702,3 +1922,4 @@ cdef class MessageDecoder(_Decoder):
         self._end_ucs1()
         wsf_utf8_stream_reset(&self._utf8)
         self._drop_buffer(KEEP_BUFFER)
+

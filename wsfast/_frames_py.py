@@ -677,7 +677,7 @@ class _Decoder:
         exc.decoded = done
         self._failed = (type(exc), str(exc))
 
-    def _feed(self, data: Buffer) -> list[Any]:
+    def _feed(self, data: Buffer, to_queue: bool = False, room: int = 0) -> list[Any]:
         """What ``feed`` does in both decoders: one call at a time, the failed
         state, and ``exc.decoded`` for what was completed before an error."""
         lock = self._lock
@@ -687,6 +687,7 @@ class _Decoder:
             self._check_failed()
             view = byte_view(data)
             done: list[Any] = []
+            self._start_feed(to_queue, room)
             try:
                 self._decode(view, done)
             except WebSocketError as exc:
@@ -697,12 +698,20 @@ class _Decoder:
                 # half-updated, so nothing more is decoded.
                 self._failed = (WebSocketError, f"{type(exc).__name__}: {exc}")
                 raise
+            finally:
+                self._end_feed()
             return done
         finally:
             lock.release()
 
     def _decode(self, view: memoryview, done: list[Any]) -> None:
         raise NotImplementedError
+
+    def _start_feed(self, to_queue: bool, room: int) -> None:
+        """A feed begins (per decoder: where its messages go)."""
+
+    def _end_feed(self) -> None:
+        """The feed ended, as it did."""
 
     def _header(
         self,
@@ -807,6 +816,62 @@ class FrameDecoder(_Decoder):
         return Frame(hdr.opcode, data, fin=hdr.fin, rsv1=hdr.rsv1, rsv2=hdr.rsv2, rsv3=hdr.rsv3)
 
 
+# --- handing messages to a stack's queue ------------------------------------
+#
+# For wsfast.integrations.aiohttp (see MessageDecoder._set_queue): aiohttp's
+# reader hands each message to its queue as ``queue.feed_data(WSMessage(type,
+# data, extra), size)``.
+
+
+def _triple_class(cls: Any) -> Any:
+    if not isinstance(cls, type) or not issubclass(cls, tuple):
+        raise TypeError(f"expected a tuple subclass, got {cls!r}")
+    if cls.__basicsize__ != tuple.__basicsize__ or cls.__itemsize__ != tuple.__itemsize__:
+        raise TypeError(f"{cls.__name__} has fields beyond its tuple's items")
+    return cls
+
+
+def _message_of(item: object) -> Message:
+    if not isinstance(item, Message):
+        raise TypeError(f"expected Message, got {type(item).__name__}")
+    return item
+
+
+def _message_size(message: Message) -> int:
+    data = message.data
+    return len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+
+
+def _list_of(messages: object) -> list[Any]:
+    if type(messages) is not list:
+        raise TypeError(f"expected list, got {type(messages).__name__}")
+    return messages
+
+
+class _Queue:
+    """Where a MessageDecoder puts TEXT and BINARY messages (see _set_queue)."""
+
+    __slots__ = ("feed", "overhead", "text", "binary", "extra", "message_class",
+                 "text_bytes_class")
+
+    def __init__(self, feed: Any, overhead: int, text: object, binary: object, extra: object,
+                 message_class: Any, text_bytes_class: Any) -> None:
+        self.message_class = _triple_class(message_class)
+        self.text_bytes_class = _triple_class(text_bytes_class)
+        self.feed, self.overhead = feed, index(overhead)
+        self.text, self.binary, self.extra = text, binary, extra
+
+    def put(self, opcode: int, data: str | bytes, size: int) -> None:
+        """``feed(cls(kind, data, extra), size)``."""
+        if opcode == Opcode.BINARY:
+            item = tuple.__new__(self.message_class, (self.binary, data, self.extra))
+        elif type(data) is str:
+            item = tuple.__new__(self.message_class, (self.text, data, self.extra))
+        else:
+            item = tuple.__new__(self.text_bytes_class, (self.text, data, self.extra))
+        self.feed(item, size)
+
+
 class MessageDecoder(_Decoder):
     """Streaming message decoder (RFC 6455 sections 5.4-5.6 and 7).
 
@@ -854,6 +919,12 @@ class MessageDecoder(_Decoder):
         "_compressed",
         "_inflated_all",
         "_inflated",
+        "_queue",
+        "_to_queue",
+        "_room",
+        "_queued",
+        "_idle_end",
+        "_since_idle",
     )
 
     def __init__(
@@ -899,10 +970,100 @@ class MessageDecoder(_Decoder):
         self._compressed = False
         self._inflated_all = False  # ...and its last frame was inflated to the end
         self._inflated = MessageBuffer()
+        #: A stack's queue (_set_queue), and during a _feed_queue: whether
+        #: messages still go to it (none went to the list yet), the room it
+        #: has left, and how many it got.
+        self._queue: _Queue | None = None
+        self._to_queue = False
+        self._room = 0
+        self._queued = 0
+        #: Where the last feed's input was last idle: the offset after the last
+        #: frame that left no data message open (-1: none; a CLOSE is not such
+        #: a point), and the messages completed after it.
+        self._idle_end = -1
+        self._since_idle = 0
 
     def feed(self, data: Buffer) -> list[Message]:
         """Append bytes; return the messages they complete, control ones included."""
         return self._feed(data)
+
+    def _set_queue(self, feed: Any, overhead: int, text: object, binary: object, extra: object,
+                   message_class: Any, text_bytes_class: Any) -> None:
+        """Give the decoder a stack's queue, for ``_feed_queue``.
+
+        A TEXT or BINARY message goes to it as ``feed(cls(kind, data, extra),
+        size)``, ``size`` being its payload's length in bytes (as UTF-8 for
+        text): ``kind`` is ``text`` or ``binary``; ``cls`` is
+        ``text_bytes_class`` for text as ``bytes``, else ``message_class``
+        (tuple subclasses without fields of their own: aiohttp's
+        ``WSMessageTextBytes`` and ``WSMessage``).  Each takes ``size +
+        overhead`` of the queue's room."""
+        self._queue = _Queue(feed, overhead, text, binary, extra, message_class,
+                             text_bytes_class)
+
+    def _feed_queue(self, data: Buffer, room: int) -> list[Message]:
+        """``feed``, the messages going to the queue (``_set_queue``) as they
+        complete while it has ``room`` (not negative; each takes its size plus
+        the overhead): the list has those that did not, from the first
+        control message or the first with no room on.  ``_last_feed()`` then
+        says how many were queued."""
+        if self._queue is None:
+            raise RuntimeError("no queue was given (_set_queue)")
+        return self._feed(data, True, index(room))
+
+    def _last_feed(self) -> tuple[int, int, int]:
+        """``(queued, idle_end, since_idle)`` of the last feed: the messages it
+        put on the queue; the offset in its input after the last frame that
+        left no data message open (-1: none; a CLOSE is not such a point);
+        the messages it completed after that point (all of them if none)."""
+        return self._queued, self._idle_end, self._since_idle
+
+    def _queue_messages(self, messages: list[Message], start: int, room: int) -> int:
+        """Put ``messages[start:]`` on the queue (``_set_queue``) while it has
+        ``room``, as ``_feed_queue`` does; the index of the first not queued:
+        ``len(messages)``, one with no room left, or a control message."""
+        queue = self._queue
+        messages = _list_of(messages)
+        i, total, room = index(start), len(messages), index(room)
+        if queue is None:
+            raise RuntimeError("no queue was given (_set_queue)")
+        if i < 0:
+            raise IndexError("start must not be negative")
+        while i < total and room >= 0:
+            message = _message_of(messages[i])
+            if message.opcode != Opcode.TEXT and message.opcode != Opcode.BINARY:
+                break
+            size = _message_size(message)
+            queue.put(message.opcode, message.data, size)
+            room -= size + queue.overhead
+            i += 1
+        return i
+
+    def _start_feed(self, to_queue: bool, room: int) -> None:
+        self._to_queue, self._room, self._queued = to_queue, room, 0
+        self._idle_end, self._since_idle = -1, 0
+
+    def _end_feed(self) -> None:
+        self._to_queue = False
+
+    def _emit(self, out: list[Message], message: Message) -> None:
+        """A message is complete: to the queue, or to the list."""
+        self._since_idle += 1
+        if self._to_queue:
+            assert self._queue is not None  # _feed_queue checked
+            opcode = message.opcode
+            if (opcode == Opcode.TEXT or opcode == Opcode.BINARY) and self._room >= 0:
+                size = _message_size(message)
+                self._queue.put(opcode, message.data, size)
+                self._room -= size + self._queue.overhead
+                self._queued += 1
+                return
+            self._to_queue = False  # the rest keep their order, in the list
+        out.append(message)
+
+    def _frame_done(self, pos: int) -> None:
+        if self._opcode is None:
+            self._idle_end, self._since_idle = pos, 0
 
     @property
     def closed(self) -> bool:
@@ -931,12 +1092,14 @@ class MessageDecoder(_Decoder):
                 if hdr.fin and hdr.opcode in _DATA and end - pos >= length:
                     # A whole single-frame message in this input: no buffering.
                     if not hdr.rsv1:
-                        out.append(self._whole_message(hdr, view[pos : pos + length]))
+                        self._emit(out, self._whole_message(hdr, view[pos : pos + length]))
                         pos += length
+                        self._frame_done(pos)
                         continue
                     if length <= _INFLATE_SLICE:
-                        out.append(self._whole_compressed(hdr, view[pos : pos + length]))
+                        self._emit(out, self._whole_compressed(hdr, view[pos : pos + length]))
                         pos += length
+                        self._frame_done(pos)
                         continue
                 self._hdr, self._got = hdr, 0
                 if hdr.opcode in (Opcode.TEXT, Opcode.BINARY):
@@ -950,11 +1113,12 @@ class MessageDecoder(_Decoder):
                 return  # the rest of this payload comes in a later feed
             self._hdr = None
             if hdr.opcode >= 8:
-                self._control_done(hdr, out)
+                self._emit(out, self._control_done(hdr))
                 if self._closed:
                     return  # RFC 6455 section 5.5.1: nothing is read after a CLOSE
             elif hdr.fin:
-                self._message_done(out)
+                self._emit(out, self._message_done())
+            self._frame_done(pos)
 
     def _whole_message(self, hdr: FrameHeader, payload: memoryview) -> Message:
         """The message of one unfragmented frame whose payload is all here."""
@@ -977,9 +1141,7 @@ class MessageDecoder(_Decoder):
         self._opcode, self._compressed = hdr.opcode, True
         self._inflate(_masked(payload, key) if key is not None else bytes(payload), final=True)
         self._inflated_all = True
-        out: list[Message] = []
-        self._message_done(out)
-        return out[0]
+        return self._message_done()
 
     def _consume(self, hdr: FrameHeader, chunk: memoryview) -> None:
         """Unmask ``chunk`` of the current payload into its buffer; check text."""
@@ -1010,7 +1172,7 @@ class MessageDecoder(_Decoder):
         if self._opcode == Opcode.TEXT and not self._utf8._feed(buf[start:]):
             raise InvalidDataError("text message is not valid UTF-8")
 
-    def _control_done(self, hdr: FrameHeader, out: list[Message]) -> None:
+    def _control_done(self, hdr: FrameHeader) -> Message:
         payload = bytes(self._control)
         self._control.clear()
         if hdr.opcode == Opcode.CLOSE:
@@ -1018,7 +1180,7 @@ class MessageDecoder(_Decoder):
             # A CLOSE may interrupt a fragmented message: that message is dropped.
             self._closed = True
             self._reset_message()
-        out.append(Message(hdr.opcode, payload))
+        return Message(hdr.opcode, payload)
 
     def _inflate(self, data: bytes | memoryview, final: bool) -> None:
         """Inflate compressed payload bytes into ``_inflated``, checking text as
@@ -1034,7 +1196,7 @@ class MessageDecoder(_Decoder):
 
         self._inflater.feed_to(data, self._max_message, sink, final=final)
 
-    def _message_done(self, out: list[Message]) -> None:
+    def _message_done(self) -> Message:
         opcode = self._opcode
         assert opcode is not None  # a data frame opened the message
         raw: bytes | bytearray = self._message
@@ -1051,7 +1213,7 @@ class MessageDecoder(_Decoder):
         else:
             message = Message(opcode, bytes(raw))
         self._reset_message()
-        out.append(message)
+        return message
 
     def _reset_message(self) -> None:
         self._message = bytearray()
@@ -1062,3 +1224,4 @@ class MessageDecoder(_Decoder):
             self._compressed = False
             self._inflated_all = False
             self._inflated.clear()
+
