@@ -255,6 +255,9 @@ class CountingDecoder:
     def __init__(self, decoder):
         self.decoder = decoder
 
+    def __getattr__(self, name):
+        return getattr(self.decoder, name)
+
     def feed(self, data):
         try:
             out = self.decoder.feed(data)
@@ -264,6 +267,16 @@ class CountingDecoder:
         STATS["messages"] += len(out)
         return out
 
+    def _feed_queue(self, data, room):
+        # Messages queued as they were decoded, and those returned.
+        try:
+            out = self.decoder._feed_queue(data, room)
+        except wsfast.WebSocketError as exc:
+            STATS["messages"] += len(exc.decoded) + self.decoder._last_feed()[0]
+            raise
+        STATS["messages"] += len(out) + self.decoder._last_feed()[0]
+        return out
+
 
 def counting_decoder(**kwargs):
     STATS["decoders"] += 1
@@ -271,8 +284,8 @@ def counting_decoder(**kwargs):
 
 
 def pytest_configure(config):
-    # aiohttp's compiled reader too (patch() keeps it by default): its suite
-    # must pass over both of aiohttp's queues.
+    # aiohttp's compiled reader too (patch()'s default, said here in case
+    # it changes): the suite must pass over both of aiohttp's queues.
     integration.REPLACE_COMPILED_READER = True
     if hasattr(wsfast, "patch"):
         description = wsfast.patch("aiohttp")["aiohttp"]

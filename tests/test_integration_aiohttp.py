@@ -46,15 +46,15 @@ if reader_c is not None:
 
 @pytest.fixture
 def patch(monkeypatch: pytest.MonkeyPatch) -> Iterator[StackPatch]:
-    # aiohttp's compiled reader is replaced only when asked for (see
-    # test_compiled_reader_is_kept_unless_asked); these tests drive both.
+    # aiohttp's compiled reader is replaced unless told not to (see
+    # test_compiled_reader_is_replaced_unless_told_not_to); these tests drive both.
     monkeypatch.setattr(integration, "REPLACE_COMPILED_READER", True)
     p = StackPatch(integration.STACK)
     yield p
     p.restore()
 
 
-def test_compiled_reader_is_kept_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compiled_reader_is_replaced_unless_told_not_to(monkeypatch: pytest.MonkeyPatch) -> None:
     import aiohttp.web_ws
     from aiohttp._websocket import reader
 
@@ -63,17 +63,19 @@ def test_compiled_reader_is_kept_unless_asked(monkeypatch: pytest.MonkeyPatch) -
     original = vars(reader)["WebSocketReader"]
     if original.__module__.endswith("reader_py"):
         pytest.skip("aiohttp runs its pure-Python reader here (no extensions)")
-    monkeypatch.setattr(integration, "REPLACE_COMPILED_READER", False)
+    assert integration.REPLACE_COMPILED_READER is True  # the default
     try:
+        assert not wsfast.patch("aiohttp")["aiohttp"].startswith("not accelerated")
+        assert aiohttp.web_ws.WebSocketReader is integration.WebSocketReader
+        wsfast.unpatch("aiohttp")
+        assert aiohttp.web_ws.WebSocketReader is original
+        monkeypatch.setattr(integration, "REPLACE_COMPILED_READER", False)
         with pytest.warns(RuntimeWarning, match="REPLACE_COMPILED_READER"):
             result = wsfast.patch("aiohttp")
         assert result["aiohttp"].startswith("not accelerated: ")
         assert "aiohttp" not in wsfast.patched()
         assert vars(reader)["WebSocketReader"] is original
         assert aiohttp.web_ws.WebSocketReader is original
-        monkeypatch.setattr(integration, "REPLACE_COMPILED_READER", True)
-        assert not wsfast.patch("aiohttp")["aiohttp"].startswith("not accelerated")
-        assert aiohttp.web_ws.WebSocketReader is integration.WebSocketReader
     finally:
         wsfast.unpatch("aiohttp")
     assert aiohttp.web_ws.WebSocketReader is original
@@ -309,7 +311,7 @@ def reference(request: pytest.FixtureRequest, twin: Any,
     module = request.param
     integration._bind()
     monkeypatch.setattr(integration, "_ORIGINAL", module.WebSocketReader)
-    monkeypatch.setattr(integration, "_ADAPTIVE", module is not reader_py)
+    monkeypatch.setattr(integration, "_AIOHTTP_COMPILED", module is not reader_py)
     monkeypatch.setattr(integration, "_CODEC", twin)
     return module
 
@@ -412,13 +414,14 @@ def test_decodes_with_wsfast_then_hands_over_at_close(reference: Any, twin: Any,
         return reader
 
     reader = asyncio.run(run())
-    assert made == [{"client": False, "max_message_size": 999, "decode_text": False}]
+    assert made == [{"client": False, "max_message_size": 999, "decode_text": True}]
     assert type(reader._fallback) is reference.WebSocketReader
 
 
-def test_small_messages_go_back_to_compiled_aiohttp(reference: Any) -> None:
-    """With aiohttp's compiled reader, a connection of small messages is
-    handed to it (it queues them faster); big messages stay on wsfast."""
+def test_messages_of_any_size_stay_on_wsfast(reference: Any) -> None:
+    """Small and big messages alike are decoded by wsfast over either of
+    aiohttp's queues, and the reader holds only the bytes since the last
+    point where no message was open (what a hand-over would replay)."""
 
     async def run(payload: bytes, count: int) -> Any:
         queue = reference.WebSocketDataQueue(Protocol(), 1 << 30,
@@ -426,16 +429,38 @@ def test_small_messages_go_back_to_compiled_aiohttp(reference: Any) -> None:
         reader = integration.WebSocketReader(queue, 0, compress=False, decode_text=True)
         for _ in range(count):
             reader.feed_data(frame(0x2, payload))
+            assert not reader._held_bytes() and reader._taken == 0
         assert len(queue._buffer) == count
         return reader._fallback
 
-    small = asyncio.run(run(b"s" * 100, 40))
-    big = asyncio.run(run(b"B" * 300_000, 40))
-    assert big is None
-    if reference is reader_py:
-        assert small is None
-    else:
-        assert type(small) is reference.WebSocketReader
+    assert asyncio.run(run(b"s" * 100, 40)) is None
+    assert asyncio.run(run(b"B" * 300_000, 4)) is None
+
+
+def test_reader_holds_bytes_since_idle(reference: Any) -> None:
+    """Across reads: a message cut by a read, a fragmented one with a PING in
+    it, and whole ones after: the reader holds the bytes from the start of the
+    open message and counts the messages completed since then."""
+    first, second = frame(0x1, b"ab", fin=False), frame(0x0, b"cd")
+    ping = frame(0x9, b"p")
+    whole = frame(0x2, b"x" * 200)
+
+    async def run() -> list[tuple[int, int, int]]:
+        queue = reference.WebSocketDataQueue(Protocol(), 1 << 30,
+                                             loop=asyncio.get_running_loop())
+        reader = integration.WebSocketReader(queue, 0, compress=False, decode_text=True)
+        seen = []
+        for piece in (whole[:50], whole[50:] + first, ping + second[:3], second[3:] + whole):
+            reader.feed_data(piece)
+            seen.append((len(reader._held_bytes()), reader._taken, len(queue._buffer)))
+        return seen
+
+    assert asyncio.run(run()) == [
+        (50, 0, 0),
+        (len(first), 0, 1),
+        (len(first) + len(ping) + 3, 1, 2),
+        (0, 0, 4),
+    ]
 
 
 def test_frame_walk_reads_aiohttp_framing() -> None:

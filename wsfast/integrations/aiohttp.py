@@ -19,12 +19,14 @@ recording).
 
 How it keeps aiohttp's behaviour:
 
-- Each read is decoded by one ``wsfast.MessageDecoder.feed`` call (masking
-  per the role of the first frame, fragments, UTF-8, close payloads, the
-  size limit) and its messages go to aiohttp's ``WebSocketDataQueue`` as
-  aiohttp builds them: ``WSMessage`` / ``WSMessageTextBytes`` tuples with
-  the sizes aiohttp counts; PING and PONG payloads as ``bytearray`` when
-  they came masked, as aiohttp's reader gives them.
+- Each read is decoded by one call of the decoder's queue path
+  (``MessageDecoder._feed_queue``: masking per the role of the first frame,
+  fragments, UTF-8, close payloads, the size limit), which hands each TEXT
+  and BINARY message to aiohttp's ``WebSocketDataQueue`` as it completes,
+  as aiohttp builds them: ``WSMessage`` / ``WSMessageTextBytes`` tuples with
+  the sizes aiohttp counts (UTF-8 bytes for text).  Control messages, and
+  the messages after one, are queued here in order: PING and PONG payloads
+  as ``bytearray`` when they came masked, as aiohttp's reader gives them.
 - ``max_msg_size``: aiohttp refuses a message of ``max_msg_size`` bytes or
   more (0: no limit), so the decoder's limit is ``max_msg_size - 1``
   (``None`` for 0).
@@ -49,29 +51,30 @@ How it keeps aiohttp's behaviour:
   reads everything, with aiohttp's errors, close codes and texts, its
   limits and its inflater, exactly as if it had read from the start.  The
   replay starts where aiohttp's reader would have been idle (no message
-  open), leaving out the control frames already queued; to know where that
-  is, the reader keeps the bytes since the last such point (proved when a
-  read ends on a frame boundary, or found by walking the frame headers).
-  No compressed message can precede the hand-over, so aiohttp's inflater
+  open), leaving out the control frames already queued; the decoder says
+  where that is (``MessageDecoder._last_feed``), and the reader keeps the
+  reads since then as they came (a list of ``bytes``, not a copy).  No
+  compressed message can precede the hand-over, so aiohttp's inflater
   starts with the same (empty) context.
 
-Why compressed connections are aiohttp's own: wsfast's inflater is pure
-Python and inflated small messages 0.42-0.85x as fast as aiohttp's reader
-(measured); it would slow them down.  aiohttp's writer keeps its own mask
-(its Cython ``(bytes, bytearray)`` call beats any Python-level wrapper below
-64 KiB), and the compiled reader reaches its mask through a C-level import,
-which nothing can patch.
+Why compressed connections are aiohttp's own: their cost is zlib's, and
+wsfast's compiled inflater measured 1.01-1.07x aiohttp's
+``decompress_sync`` call (``python -m wsfast bench --only deflate``), too
+little to be worth a second implementation of aiohttp's limits on inflated
+messages.  aiohttp's writer keeps its own mask (its Cython ``(bytes,
+bytearray)`` call beats any Python-level wrapper below 64 KiB), and the
+compiled reader reaches its mask through a C-level import, which nothing can
+patch.
 
-When it is patched: aiohttp's pure-Python reader -- ``AIOHTTP_NO_EXTENSIONS=1``,
-PyPy, a platform without aiohttp's wheels -- is replaced, and the reader is
-3.7-8.4x as fast patched (``bench/stacks_tornado_aiohttp.py``).  aiohttp's
-compiled reader (its default on CPython) is left alone unless
-:data:`REPLACE_COMPILED_READER` is set before ``patch()``: it queues messages
-under 1 MiB as fast as or faster than any Python-level reader (measured
-0.7-1.0x patched from 16 B to 64 KiB, 1.3-1.8x from 1 MiB), so replacing it
-would slow most connections down; ``targets()`` declines with the reason and
-``patch()`` warns.  With only wsfast's pure-Python twin available,
-``targets()`` declines too.
+When it is patched: both of aiohttp's readers are replaced, its compiled
+one (its default on CPython) and its pure-Python one
+(``AIOHTTP_NO_EXTENSIONS=1``, PyPy, a platform without aiohttp's wheels).
+Against the compiled reader the wsfast reader is 1.5-15x as fast, against
+the pure-Python one 7-13x (``bench/stacks_tornado_aiohttp.py``; the
+README has the table).  Set :data:`REPLACE_COMPILED_READER` to False before
+``patch()`` to keep aiohttp's compiled reader (``targets()`` then declines
+with the reason and ``patch()`` warns).  With only wsfast's pure-Python twin
+available, ``targets()`` declines too.
 
 Observable differences: messages wait decoded, not as raw bytes, while the
 queue is over its limit; the queue's ``_stalled_reader`` stays ``None``
@@ -84,12 +87,7 @@ from __future__ import annotations
 import importlib
 import sys
 import weakref
-from bisect import bisect_right
-from collections import deque
 from collections.abc import Callable
-from functools import partial
-from itertools import accumulate, repeat
-from operator import add, attrgetter, itemgetter, or_
 from typing import Any
 
 import wsfast
@@ -128,29 +126,15 @@ _CLOSE: Any = None
 _OVERHEAD = 128
 
 _new_tuple = tuple.__new__
-_opcode_of = attrgetter("opcode")
-_data_of = attrgetter("data")
-#: Build aiohttp's message tuples from (type, data, extra) triples (set by _bind).
-_new_message: Any = None
-_new_text_bytes: Any = None
 
-#: The held bytes are walked for an idle point once they pass this size.
-_TRIM_FROM = 256 * 1024
+#: Whether aiohttp's reader is its compiled one (set by ``_bind``).
+_AIOHTTP_COMPILED = False
 
-#: With aiohttp's compiled reader (set by ``_bind``): after this many
-#: messages, a connection whose messages average under _BIG_MESSAGE bytes is
-#: handed over to it.  Measured (bench/stacks_tornado_aiohttp.py): the
-#: compiled reader builds and queues messages of up to 64 KiB faster than a
-#: Python-level reader can; from 1 MiB wsfast's unmasking and assembly win.
-_ADAPTIVE = False
-_WATCH_COUNT = 32
-_BIG_MESSAGE = 256 * 1024
-
-#: Set to True before ``patch()`` to replace aiohttp's compiled reader as well
-#: (its default on CPython).  Off by default: that reader is as fast or faster
-#: below 1 MiB (see the module's documentation); on for connections that carry
-#: mostly messages of 1 MiB and more (1.3-1.8x).
-REPLACE_COMPILED_READER = False
+#: Set to False before ``patch()`` to keep aiohttp's compiled reader (its
+#: default on CPython) and replace only its pure-Python one.  On by default:
+#: the wsfast reader is faster than it at every message size measured (see
+#: the module's documentation).
+REPLACE_COMPILED_READER = True
 
 
 def _declined(reason: str) -> Exception:
@@ -297,15 +281,13 @@ class WebSocketReader:
         "_head",
         "_masked",
         "_held",
+        "_held_from",
         "_taken",
         "_fallback",
         "_waiting",
         "_waiting_at",
         "_pending",
         "_exc",
-        "_watch",
-        "_seen",
-        "_seen_bytes",
         "__weakref__",
     )
 
@@ -320,9 +302,11 @@ class WebSocketReader:
         self._head = b""  # the first byte, until the second shows the masking
         self._masked = False
         #: Every byte fed to the decoder since the last point where aiohttp's
-        #: reader would have had no message open, and the number of messages
-        #: the decoder returned from them.
-        self._held = bytearray()
+        #: reader would have had no message open (the reads, as they came,
+        #: from offset _held_from of the first), and the number of messages
+        #: the decoder completed from them.
+        self._held: list[bytes] = []
+        self._held_from = 0
         self._taken = 0
         self._fallback: Any = None
         #: Decoded messages waiting for room in the queue, from _waiting_at on.
@@ -331,11 +315,6 @@ class WebSocketReader:
         #: Reads that arrived while messages were waiting (not decoded yet).
         self._pending: list[bytes] = []
         self._exc: BaseException | None = None
-        #: With aiohttp's compiled reader to hand over to: the messages seen
-        #: and their bytes, until they show whether this connection's are big.
-        self._watch = _ADAPTIVE
-        self._seen = 0
-        self._seen_bytes = 0
         #: Installed on the queue while messages or reads wait here.
         self._hook: _FlowHook | None = None
 
@@ -397,91 +376,32 @@ class WebSocketReader:
             self._masked = bool(data[1] & 0x80)
             limit = self._max_msg_size - 1 if self._max_msg_size else None
             decoder = self._decoder = _CODEC.MessageDecoder(
-                client=not self._masked, max_message_size=limit, decode_text=False
+                client=not self._masked, max_message_size=limit, decode_text=self._decode_text
             )
-        held = self._held
-        held += data
+            decoder._set_queue(self.queue.feed_data, _OVERHEAD, _TEXT, _BINARY, "",
+                               _WSMessage, _WSMessageTextBytes)
+        self._held.append(data)
+        queue = self.queue
         try:
-            messages = decoder.feed(data)
+            # TEXT and BINARY messages go to the queue as they are decoded
+            # while it has room; the list has the rest, in order.
+            rest = decoder._feed_queue(data, queue._limit - queue._size)
             failed = False
         except WebSocketError as exc:
-            messages, failed = exc.decoded, True
-        if not messages:
-            if failed:
-                return self._hand_over(raising)
-            if len(held) >= _TRIM_FROM:
-                self._trim()
-            return False, b""
-        payloads = list(map(_data_of, messages))
-        lengths = list(map(len, payloads))
-        if self._watch:
-            seen = self._seen + len(lengths)
-            seen_bytes = self._seen_bytes + sum(lengths)
-            if seen >= _WATCH_COUNT:
-                self._watch = False
-                if seen_bytes < seen * _BIG_MESSAGE:
-                    # Small messages: aiohttp's compiled reader queues them
-                    # faster.  These are not queued here: it reads them too.
-                    return self._hand_over(raising)
-            self._seen, self._seen_bytes = seen, seen_bytes
-        self._taken += len(messages)
-        opcodes = list(map(_opcode_of, messages))
-        self._queue_messages(messages, 0, opcodes, payloads, lengths)
-        if failed or opcodes[-1] == 8:  # the decoder reads nothing after a CLOSE
-            return self._hand_over(raising)
-        if self._taken == len(messages):
-            end = self._one_frame_each(opcodes, lengths, len(held))
-            if end:
-                del held[:end]
-                self._taken = 0
-                return False, b""
-        if len(held) >= _TRIM_FROM:
-            self._trim()
-        return False, b""
-
-    def _one_frame_each(self, opcodes: list[int], lengths: list[int], have: int) -> int:
-        """Where the held bytes of these messages end if each was one frame,
-        and 0 when one was not.
-
-        A message in one frame takes its length plus a header of a size its
-        length decides (the decoder accepts only the shortest encoding), and
-        its header starts with FIN and its opcode.  The first frame of a
-        message in several frames has FIN clear: so if each message's first
-        byte, at the offset these sizes give, is FIN and its opcode, each
-        message was one frame and the offsets are right.
-        """
-        held = self._held
-        extra = 6 if self._masked else 2
-        ends: list[int]
-        if max(lengths) < 126:
-            total = sum(lengths) + extra * len(lengths)
-            if total == have:
-                # More frames would take more bytes than were read.
-                return total
-            ends = list(accumulate(map(add, lengths, repeat(extra))))
+            rest, failed = exc.decoded, True
+        _queued, idle_end, since_idle = decoder._last_feed()
+        if idle_end >= 0:
+            # aiohttp's reader would have had no message open there.
+            self._held = [data] if idle_end < len(data) else []
+            self._held_from = idle_end if idle_end < len(data) else 0
+            self._taken = since_idle
         else:
-            ends = list(accumulate(
-                n + extra + (0 if n < 126 else 2 if n < 65536 else 8) for n in lengths))
-        end = ends[-1]
-        if end > len(held):
-            return 0
-        if len(ends) == 1:
-            return end if held[0] == 0x80 | opcodes[0] else 0
-        starts = [0, *ends[:-1]]
-        if itemgetter(*starts)(held) == tuple(map(or_, opcodes, repeat(0x80))):
-            return end
-        return 0
-
-    def _trim(self) -> None:
-        """Drop the held bytes before the last point where no message was open."""
-        frames = _frames(self._held)
-        done = _completions(frames)
-        for count in range(len(done), 0, -1):
-            end, _index, open_frames = done[count - 1]
-            if not open_frames:
-                del self._held[:end]
-                self._taken -= count
-                return
+            self._taken += since_idle
+        if rest:
+            self._queue_messages(rest, 0)
+        if failed or decoder.closed:  # the decoder reads nothing after a CLOSE
+            return self._hand_over(raising)
+        return False, b""
 
     # -- queueing, and waiting for room
 
@@ -495,76 +415,49 @@ class WebSocketReader:
             self._hook = None
             hook.remove()
 
-    def _queue_messages(self, messages: list[Any], start: int, opcodes: list[int],
-                        payloads: list[bytes], lengths: list[int]) -> None:
+    def _queue_messages(self, messages: list[Any], start: int) -> None:
         """Queue ``messages[start:]`` while the queue has room; keep the rest.
 
         As aiohttp's reader: a message is queued when the queue is at or under
         its limit before it, so the one that crosses the limit is queued too.
         """
         queue = self.queue
-        room = queue._limit - queue._size
+        queue_messages = self._decoder._queue_messages
         total = len(messages)
-        if room < 0:
-            stop = start
-        else:
-            # Room before message start+k: the cost of the k before it (their
-            # sizes plus aiohttp's per-message overhead) must not pass room.
-            before = accumulate(map(add, lengths[start : total - 1], repeat(_OVERHEAD)))
-            stop = min(start + 1 + bisect_right(list(before), room), total)
-        if stop > start:
-            kind = opcodes[start]
-            span = opcodes if stop - start == total else opcodes[start:stop]
-            if (kind == 2 or kind == 1) and span.count(kind) == stop - start:
-                # All of one data type: aiohttp's tuples built and queued in C loops.
-                values = payloads[start:stop] if start or stop < total else payloads
-                if kind == 2:
-                    made = map(_new_message, zip(repeat(_BINARY), values, repeat("")))
-                elif self._decode_text:
-                    made = map(_new_message,
-                               zip(repeat(_TEXT), map(bytes.decode, values), repeat("")))
-                else:
-                    made = map(_new_text_bytes, zip(repeat(_TEXT), values, repeat("")))
-                deque(map(queue.feed_data, made, lengths[start:stop]), 0)
-            else:
-                self._queue_each(start, stop, opcodes, payloads, lengths)
-        if stop < total:
+        at = start
+        while at < total:
+            room = queue._limit - queue._size
+            if room < 0:
+                break
+            # Data messages, queued by the decoder; it stops at a control
+            # message, which is queued here.
+            at = queue_messages(messages, at, room)
+            if at < total and queue._size <= queue._limit:
+                self._queue_control(messages[at])
+                at += 1
+        if at < total:
             self._waiting = messages
-            self._waiting_at = stop
+            self._waiting_at = at
             self._wait()
         else:
             self._waiting = []
             self._waiting_at = 0
 
-    def _queue_each(self, start: int, stop: int, opcodes: list[int], payloads: list[bytes],
-                    lengths: list[int]) -> None:
-        """Queue messages ``start`` to ``stop`` one by one (any types)."""
-        queue = self.queue
-        feed = queue.feed_data
-        decode = self._decode_text
-        masked = self._masked
-        for i in range(start, stop):
-            opcode = opcodes[i]
-            data = payloads[i]
-            if opcode == 2:
-                feed(_new_tuple(_WSMessage, (_BINARY, data, "")), lengths[i])
-            elif opcode == 1:
-                if decode:
-                    feed(_new_tuple(_WSMessage, (_TEXT, data.decode("utf-8"), "")), lengths[i])
-                else:
-                    feed(_new_tuple(_WSMessageTextBytes, (_TEXT, data, "")), lengths[i])
-            elif opcode == 8:
-                if len(data) >= 2:
-                    code = data[0] << 8 | data[1]
-                    message = _new_tuple(_WSMessage, (_CLOSE, code, data[2:].decode("utf-8")))
-                else:
-                    message = _new_tuple(_WSMessage, (_CLOSE, 0, ""))
-                feed(message, 0)
+    def _queue_control(self, message: Any) -> None:
+        """Queue a CLOSE, PING or PONG as aiohttp's reader does."""
+        opcode, data = message.opcode, message.data
+        if opcode == 8:
+            if len(data) >= 2:
+                code = data[0] << 8 | data[1]
+                self.queue.feed_data(
+                    _new_tuple(_WSMessage, (_CLOSE, code, data[2:].decode("utf-8"))), 0)
             else:
-                # aiohttp unmasks control payloads in a bytearray.
-                payload = bytearray(data) if masked else data
-                feed(_new_tuple(_WSMessage, (_PING if opcode == 9 else _PONG, payload, "")),
-                     lengths[i])
+                self.queue.feed_data(_new_tuple(_WSMessage, (_CLOSE, 0, "")), 0)
+            return
+        # aiohttp unmasks control payloads in a bytearray.
+        payload = bytearray(data) if self._masked else data
+        self.queue.feed_data(
+            _new_tuple(_WSMessage, (_PING if opcode == 9 else _PONG, payload, "")), len(data))
 
     def _resume(self) -> None:
         """The queue drained: queue what waits, then decode what arrived meanwhile."""
@@ -573,9 +466,7 @@ class WebSocketReader:
             return
         waiting = self._waiting
         if waiting:
-            self._queue_messages(
-                waiting, self._waiting_at, list(map(_opcode_of, waiting)),
-                list(map(_data_of, waiting)), list(map(len, map(_data_of, waiting))))
+            self._queue_messages(waiting, self._waiting_at)
             if self._waiting:
                 return
         while self._pending and queue._size <= queue._limit:
@@ -599,10 +490,14 @@ class WebSocketReader:
 
     # -- handing the connection to aiohttp's own reader
 
+    def _held_bytes(self) -> bytes:
+        """The held bytes, in one piece."""
+        return b"".join(self._held)[self._held_from :]
+
     def _hand_over(self, raising: bool) -> tuple[bool, bytes]:
         """Give the rest of the connection to aiohttp's reader: replay the held
         bytes that did not become queued messages."""
-        held = bytes(self._held)
+        held = self._held_bytes()
         taken = self._taken
         if taken:
             frames = _frames(held)
@@ -616,9 +511,9 @@ class WebSocketReader:
             ) + held[end:]
         else:
             replay = held
-        self._held = bytearray()
+        self._held = []
+        self._held_from = 0
         self._taken = 0
-        self._decoder = None
         self._fallback = _ORIGINAL(
             self.queue, self._max_msg_size, compress=self._compress, decode_text=self._decode_text
         )
@@ -642,7 +537,7 @@ class WebSocketReader:
 def _bind() -> Any:
     """Import aiohttp; its reader class, with the message types bound here."""
     global _ORIGINAL, _WSMessage, _WSMessageTextBytes, _TEXT, _BINARY, _PING, _PONG, _CLOSE
-    global _OVERHEAD, _new_message, _new_text_bytes, _ADAPTIVE
+    global _OVERHEAD, _AIOHTTP_COMPILED
     import aiohttp.client
     import aiohttp.web_ws  # noqa: F401  (binds the reader)
     from aiohttp._websocket import models, reader
@@ -651,10 +546,8 @@ def _bind() -> Any:
     if original is WebSocketReader:  # already installed (a second patch)
         original = _ORIGINAL
     _ORIGINAL = original
-    _ADAPTIVE = not original.__module__.endswith("reader_py")
+    _AIOHTTP_COMPILED = not original.__module__.endswith("reader_py")
     _WSMessage, _WSMessageTextBytes = models.WSMessage, models.WSMessageTextBytes
-    _new_message = partial(tuple.__new__, _WSMessage)
-    _new_text_bytes = partial(tuple.__new__, _WSMessageTextBytes)
     types = models.WSMsgType
     _TEXT, _BINARY, _PING, _PONG, _CLOSE = (
         types.TEXT, types.BINARY, types.PING, types.PONG, types.CLOSE)
@@ -676,13 +569,10 @@ def targets() -> list[tuple[object, str, object]]:
             "only wsfast's pure-Python twin is available, and aiohttp's own WebSocket "
             "reader is as fast or faster than a reader on it"
         )
-    if _ADAPTIVE and not REPLACE_COMPILED_READER:
+    if _AIOHTTP_COMPILED and not REPLACE_COMPILED_READER:
         raise _declined(
-            "aiohttp's compiled reader is in use and queues messages under 1 MiB as fast "
-            "as or faster than a reader on wsfast; set "
-            "wsfast.integrations.aiohttp.REPLACE_COMPILED_READER = True before patch() "
-            "to replace it anyway (faster from 1 MiB), or run aiohttp's pure-Python "
-            "reader (AIOHTTP_NO_EXTENSIONS=1), which wsfast's is 3.7-8.4x as fast as"
+            "aiohttp's compiled reader is in use and "
+            "wsfast.integrations.aiohttp.REPLACE_COMPILED_READER is False, which keeps it"
         )
     found: list[tuple[object, str, object]] = []
     for name, module in sorted(sys.modules.items()):
