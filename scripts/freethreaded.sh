@@ -37,7 +37,7 @@ while (($#)); do
 done
 # The files whose objects carry state across calls (the thread-safety risk).
 PARALLEL_SUBSET=(tests/test_mask.py tests/test_utf8.py tests/test_frames.py tests/test_messages.py
-                 tests/test_close.py tests/test_vectors_fed.py)
+                 tests/test_close.py tests/test_vectors_fed.py tests/test_message_queue.py)
 unset WSFAST_NO_EXTENSIONS WSFAST_SIMD WSFAST_SANITIZE
 
 BUILDER=${WSFAST_FT_BUILDER:-$CI_ROOT/../shared/freethreaded/build-cpython-ft.sh}

@@ -215,3 +215,19 @@ def test_a_failing_queue_fails_the_decoder(twin: Any) -> None:
     with pytest.raises(OSError, match="full"):
         d._feed_queue(m(BINARY, b"1"), 1 << 20)
     assert d.failed
+
+
+def test_the_queue_cannot_be_changed_from_inside_a_feed(twin: Any) -> None:
+    """A queue whose feed_data gives the decoder another queue is refused
+    (RuntimeError, as a re-entrant feed() is), and the decoder fails."""
+    d = twin.MessageDecoder(max_message_size=None)
+    got: list[Any] = []
+
+    def reentrant(item: Any, size: int) -> None:
+        got.append(item)
+        d._set_queue(Sink(), OVERHEAD, "T", "B", "", Msg, TextBytes)
+
+    d._set_queue(reentrant, OVERHEAD, "T", "B", "", Msg, TextBytes)
+    with pytest.raises(RuntimeError):
+        d._feed_queue(m(BINARY, b"1") + m(BINARY, b"2"), 1 << 20)
+    assert len(got) == 1 and d.failed

@@ -454,6 +454,66 @@ class DecoderWhole(Scenario):
             )
 
 
+class _Item(tuple):
+    """A queued message, as aiohttp's WSMessage (a tuple without fields)."""
+
+    __slots__ = ()
+
+
+class DecoderQueue(Scenario):
+    """One decoder on its queue path: threads feed it whole messages with
+    ``_feed_queue``, queue kept lists with ``_queue_messages``, read
+    ``_last_feed`` and swap its queue with ``_set_queue``, all at once. A
+    feed is refused with RuntimeError or does its work; every queued item is
+    well formed."""
+
+    def __init__(self, sh: Shared) -> None:
+        super().__init__(sh)
+        self.decoder = sh.t["MessageDecoder"](max_message_size=64 << 20)
+        self.queued: list[Any] = []
+        self.set_queue()
+
+    def put(self, item: Any, size: int) -> None:
+        if type(item) is not _Item or len(item) != 3 or item[0] not in ("T", "B"):
+            self.sh.fail(f"queued a malformed item: {type(item).__name__}")
+        elif not 0 <= size <= 3 * BIG + 4096:
+            self.sh.fail(f"queued an item of size {size}")
+        with self.sh.lock:
+            self.queued.append(size)
+            if len(self.queued) > 1000:
+                del self.queued[:500]
+
+    def set_queue(self) -> None:
+        self.decoder._set_queue(self.put, 128, "T", "B", "", _Item, _Item)
+
+    def step(self, rng: random.Random) -> None:
+        choice = rng.random()
+        if choice < 0.1:
+            _checked(self.sh, "_set_queue", self.set_queue)
+            return
+        if choice < 0.2:
+            kept = [self.sh.t["Message"](BINARY, b"x" * rng.randrange(200)) for _ in range(3)]
+            _checked(self.sh, "_queue_messages",
+                     lambda: self.decoder._queue_messages(kept, rng.randrange(3), 1 << 20))
+            return
+        if choice < 0.3:
+            _checked(self.sh, "_last_feed", self.decoder._last_feed)
+            return
+        wire = bytearray()
+        for _ in range(rng.randrange(1, 4)):
+            big = rng.random() < 0.3
+            if rng.random() < 0.5:
+                wire += masked_frame(TEXT, text(rng, big).encode(), rng)
+            else:
+                wire += masked_frame(BINARY, payload(rng, big), rng)
+            if rng.random() < 0.2:
+                wire += masked_frame(PING, b"p", rng)
+        out = _checked(self.sh, "_feed_queue",
+                       lambda: self.decoder._feed_queue(bytes(wire), rng.randrange(-1, 1 << 20)))
+        if out is not RAISED:
+            _well_formed(self.sh, "_feed_queue", out, self.sh.t["Message"], 64 << 20)
+
+
 class DecoderFail(Scenario):
     """All threads fail ONE fresh decoder at the same moment, round after
     round: the failed state is written and read by every thread at once."""
@@ -641,6 +701,7 @@ SCENARIOS: dict[str, Callable[[Shared, int], Scenario]] = {
     "frame-decoder-whole": lambda sh, n: DecoderWhole(sh, messages_=False),
     "message-decoder-whole": lambda sh, n: DecoderWhole(sh, messages_=True),
     "decoder-fail": lambda sh, n: DecoderFail(sh, n),
+    "message-decoder-queue": lambda sh, n: DecoderQueue(sh),
     "masker": lambda sh, n: MaskerShared(sh),
     "utf8-validator": lambda sh, n: Utf8Shared(sh),
     "client-encoder": lambda sh, n: EncoderShared(sh),

@@ -1497,6 +1497,8 @@ cdef class MessageDecoder(_Decoder):
         q.binary = binary
         q.extra = extra
         with cython.critical_section(self):
+            if self._busy:  # from the queue's own call, say: refused, as feed() is
+                _busy_error(self)
             self._queue = q
 
     def _feed_queue(self, data, Py_ssize_t room):
@@ -1555,11 +1557,13 @@ cdef class MessageDecoder(_Decoder):
 
     cdef int _emit(self, list out, int opcode, object data, Py_ssize_t size) except -1:
         """A message is complete: to the queue, or to the list."""
+        cdef _Queue q
         self._since_idle += 1
         if self._to_queue:
             if (opcode == 1 or opcode == 2) and self._room >= 0:
-                self._queue.put(opcode, data, size)
-                self._room -= size + self._queue.overhead
+                q = self._queue
+                q.put(opcode, data, size)
+                self._room -= size + q.overhead
                 self._queued += 1
                 return 0
             self._to_queue = False  # the rest keep their order, in the list

@@ -998,8 +998,14 @@ class MessageDecoder(_Decoder):
         (tuple subclasses without fields of their own: aiohttp's
         ``WSMessageTextBytes`` and ``WSMessage``).  Each takes ``size +
         overhead`` of the queue's room."""
-        self._queue = _Queue(feed, overhead, text, binary, extra, message_class,
-                             text_bytes_class)
+        queue = _Queue(feed, overhead, text, binary, extra, message_class, text_bytes_class)
+        lock = self._lock
+        if not lock.acquire(False):  # from the queue's own call, say: refused, as feed() is
+            raise in_use_error(self)
+        try:
+            self._queue = queue
+        finally:
+            lock.release()
 
     def _feed_queue(self, data: Buffer, room: int) -> list[Message]:
         """``feed``, the messages going to the queue (``_set_queue``) as they
@@ -1050,12 +1056,13 @@ class MessageDecoder(_Decoder):
         """A message is complete: to the queue, or to the list."""
         self._since_idle += 1
         if self._to_queue:
-            assert self._queue is not None  # _feed_queue checked
+            queue = self._queue
+            assert queue is not None  # _feed_queue checked
             opcode = message.opcode
             if (opcode == Opcode.TEXT or opcode == Opcode.BINARY) and self._room >= 0:
                 size = _message_size(message)
-                self._queue.put(opcode, message.data, size)
-                self._room -= size + self._queue.overhead
+                queue.put(opcode, message.data, size)
+                self._room -= size + queue.overhead
                 self._queued += 1
                 return
             self._to_queue = False  # the rest keep their order, in the list
