@@ -31,7 +31,9 @@ class TextBytes(NamedTuple):
 
 
 class WithDict(tuple):  # noqa: SLOT001  (the point: instances have a __dict__)
-    pass
+    """Up to CPython 3.11 its __dict__ pointer follows the items, so its
+    layout is not a tuple's; from 3.12 the dict lives before the object
+    (a managed dict) and the layout is a tuple's."""
 
 
 OVERHEAD = 128
@@ -190,7 +192,7 @@ def test_refusals(twin: Any) -> None:
         d._feed_queue(b"", 0)
     with pytest.raises(RuntimeError, match="_set_queue"):
         d._queue_messages([], 0, 0)
-    for wrong in (WithDict, list, "Msg"):
+    for wrong in (list, "Msg", int):
         with pytest.raises(TypeError):
             d._set_queue(Sink(), OVERHEAD, "T", "B", "", wrong, TextBytes)
         with pytest.raises(TypeError):
@@ -203,6 +205,25 @@ def test_refusals(twin: Any) -> None:
     with pytest.raises(TypeError):
         d._queue_messages((), 0, 0)
     assert sink.items == []
+
+
+def test_a_tuple_subclass_is_taken_when_its_layout_is_a_tuples(twin: Any) -> None:
+    """What decides is the layout (items where a tuple has them), which a
+    __dict__ changes only where it follows the items (CPython < 3.12)."""
+    d = twin.MessageDecoder()
+    if WithDict.__basicsize__ != tuple.__basicsize__:
+        with pytest.raises(TypeError, match="fields"):
+            d._set_queue(Sink(), OVERHEAD, "T", "B", "", WithDict, TextBytes)
+        with pytest.raises(TypeError, match="fields"):
+            d._set_queue(Sink(), OVERHEAD, "T", "B", "", Msg, WithDict)
+        return
+    sink = Sink()
+    d._set_queue(sink, OVERHEAD, "T", "B", "", WithDict, TextBytes)
+    d._feed_queue(m(BINARY, b"ab"), 1 << 20)
+    ((item, size),) = sink.items
+    assert type(item) is WithDict and tuple(item) == ("B", b"ab", "") and size == 2
+    item.note = "a dict of its own"
+    assert vars(item) == {"note": "a dict of its own"}
 
 
 def test_a_failing_queue_fails_the_decoder(twin: Any) -> None:
