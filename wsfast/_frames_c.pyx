@@ -1292,7 +1292,6 @@ cdef Py_ssize_t _utf8_size(object text) noexcept:
     return total
 
 
-
 @cython.final
 cdef class _Queue:
     """Where a MessageDecoder puts TEXT and BINARY messages (see _set_queue)."""
@@ -1306,15 +1305,15 @@ cdef class _Queue:
     cdef PyTypeObject *text_bytes_tp
     cdef object classes           # holds the two types while their pointers are used
 
-    cdef int put(self, int opcode, object data, Py_ssize_t size) except -1:
-        """``feed(cls(kind, data, extra), size)``."""
+    cdef Py_ssize_t put(self, int opcode, object data, Py_ssize_t size) except -1:
+        """``feed(cls(kind, data, extra), size)``; the room it took."""
         if opcode == 2:
             self.feed(wsf_new_triple(self.message_tp, self.binary, data, self.extra), size)
         elif PyUnicode_CheckExact(data):
             self.feed(wsf_new_triple(self.message_tp, self.text, data, self.extra), size)
         else:
             self.feed(wsf_new_triple(self.text_bytes_tp, self.text, data, self.extra), size)
-        return 0
+        return size + self.overhead
 
 
 @cython.final
@@ -1539,8 +1538,7 @@ cdef class MessageDecoder(_Decoder):
             opcode = 1 if m.opcode is _OPCODES[1] else 2
             data = m.data
             size = _utf8_size(data) if PyUnicode_CheckExact(data) else PyBytes_GET_SIZE(data)
-            q.put(opcode, data, size)
-            room -= size + q.overhead
+            room -= q.put(opcode, data, size)
             i += 1
         return i
 
@@ -1561,9 +1559,8 @@ cdef class MessageDecoder(_Decoder):
         self._since_idle += 1
         if self._to_queue:
             if (opcode == 1 or opcode == 2) and self._room >= 0:
-                q = self._queue
-                q.put(opcode, data, size)
-                self._room -= size + q.overhead
+                q = self._queue  # held: the call may run code that drops self._queue
+                self._room -= q.put(opcode, data, size)
                 self._queued += 1
                 return 0
             self._to_queue = False  # the rest keep their order, in the list
@@ -1926,4 +1923,3 @@ cdef class MessageDecoder(_Decoder):
         self._end_ucs1()
         wsf_utf8_stream_reset(&self._utf8)
         self._drop_buffer(KEEP_BUFFER)
-

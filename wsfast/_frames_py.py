@@ -831,21 +831,9 @@ def _triple_class(cls: Any) -> Any:
     return cls
 
 
-def _message_of(item: object) -> Message:
-    if not isinstance(item, Message):
-        raise TypeError(f"expected Message, got {type(item).__name__}")
-    return item
-
-
 def _message_size(message: Message) -> int:
     data = message.data
     return len(data.encode("utf-8")) if isinstance(data, str) else len(data)
-
-
-def _list_of(messages: object) -> list[Any]:
-    if type(messages) is not list:
-        raise TypeError(f"expected list, got {type(messages).__name__}")
-    return messages
 
 
 class _Queue:
@@ -861,8 +849,8 @@ class _Queue:
         self.feed, self.overhead = feed, index(overhead)
         self.text, self.binary, self.extra = text, binary, extra
 
-    def put(self, opcode: int, data: str | bytes, size: int) -> None:
-        """``feed(cls(kind, data, extra), size)``."""
+    def put(self, opcode: int, data: str | bytes, size: int) -> int:
+        """``feed(cls(kind, data, extra), size)``; the room it took."""
         if opcode == Opcode.BINARY:
             item = tuple.__new__(self.message_class, (self.binary, data, self.extra))
         elif type(data) is str:
@@ -870,6 +858,7 @@ class _Queue:
         else:
             item = tuple.__new__(self.text_bytes_class, (self.text, data, self.extra))
         self.feed(item, size)
+        return size + self.overhead
 
 
 class MessageDecoder(_Decoder):
@@ -1029,19 +1018,20 @@ class MessageDecoder(_Decoder):
         ``room``, as ``_feed_queue`` does; the index of the first not queued:
         ``len(messages)``, one with no room left, or a control message."""
         queue = self._queue
-        messages = _list_of(messages)
+        if type(messages) is not list:
+            raise TypeError(f"expected list, got {type(messages).__name__}")
         i, total, room = index(start), len(messages), index(room)
         if queue is None:
             raise RuntimeError("no queue was given (_set_queue)")
         if i < 0:
             raise IndexError("start must not be negative")
         while i < total and room >= 0:
-            message = _message_of(messages[i])
+            message = messages[i]
+            if not isinstance(message, Message):
+                raise TypeError(f"expected Message, got {type(message).__name__}")
             if message.opcode != Opcode.TEXT and message.opcode != Opcode.BINARY:
                 break
-            size = _message_size(message)
-            queue.put(message.opcode, message.data, size)
-            room -= size + queue.overhead
+            room -= queue.put(message.opcode, message.data, _message_size(message))
             i += 1
         return i
 
@@ -1060,9 +1050,7 @@ class MessageDecoder(_Decoder):
             assert queue is not None  # _feed_queue checked
             opcode = message.opcode
             if (opcode == Opcode.TEXT or opcode == Opcode.BINARY) and self._room >= 0:
-                size = _message_size(message)
-                queue.put(opcode, message.data, size)
-                self._room -= size + queue.overhead
+                self._room -= queue.put(opcode, message.data, _message_size(message))
                 self._queued += 1
                 return
             self._to_queue = False  # the rest keep their order, in the list
