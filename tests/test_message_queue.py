@@ -204,7 +204,40 @@ def test_refusals(twin: Any) -> None:
         d._queue_messages([(TEXT, "x")], 0, 0)
     with pytest.raises(TypeError):
         d._queue_messages((), 0, 0)
+    with pytest.raises(TypeError):
+        d._queue_messages(None, 0, 0)
     assert sink.items == []
+
+
+@pytest.mark.parametrize("cut", [0, 1, 2, 5])
+def test_queue_messages_reads_the_list_as_the_queue_leaves_it(twin: Any, cut: int) -> None:
+    """The queue's call may shrink or grow the list being queued: each
+    message is fetched as the list is at that moment, so the call ends at
+    its end as it is then, never past it (the compiled twin once read
+    freed memory here)."""
+    d = twin.MessageDecoder()
+    kept = [twin.Message(BINARY, bytes([i])) for i in range(6)]
+    got: list[Any] = []
+
+    def shrink(item: Any, size: int) -> None:
+        got.append(item.data)
+        if len(got) == 1:
+            del kept[cut:]
+
+    d._set_queue(shrink, OVERHEAD, "T", "B", "", Msg, TextBytes)
+    assert d._queue_messages(kept, 0, 1 << 20) == max(cut, 1)
+    assert got == [b"\x00"] + [bytes([i]) for i in range(1, cut)]
+
+    def grow(item: Any, size: int) -> None:
+        got.append(item.data)
+        if len(kept) < 4:
+            kept.append(twin.Message(TEXT, "more"))
+
+    got.clear()
+    kept[:] = [twin.Message(BINARY, b"a")]
+    d._set_queue(grow, OVERHEAD, "T", "B", "", Msg, TextBytes)
+    assert d._queue_messages(kept, 0, 1 << 20) == 4
+    assert got == [b"a", "more", "more", "more"]
 
 
 def test_a_tuple_subclass_is_taken_when_its_layout_is_a_tuples(twin: Any) -> None:

@@ -462,15 +462,17 @@ class _Item(tuple):
 
 class DecoderQueue(Scenario):
     """One decoder on its queue path: threads feed it whole messages with
-    ``_feed_queue``, queue kept lists with ``_queue_messages``, read
-    ``_last_feed`` and swap its queue with ``_set_queue``, all at once. A
-    feed is refused with RuntimeError or does its work; every queued item is
-    well formed."""
+    ``_feed_queue``, queue one shared list of kept messages with
+    ``_queue_messages`` while the queue itself and other threads shrink and
+    refill that list, read ``_last_feed`` and swap the queue with
+    ``_set_queue``, all at once. A feed is refused with RuntimeError or does
+    its work; every queued item is well formed."""
 
     def __init__(self, sh: Shared) -> None:
         super().__init__(sh)
         self.decoder = sh.t["MessageDecoder"](max_message_size=64 << 20)
         self.queued: list[Any] = []
+        self.kept: list[Any] = []
         self.set_queue()
 
     def put(self, item: Any, size: int) -> None:
@@ -482,21 +484,27 @@ class DecoderQueue(Scenario):
             self.queued.append(size)
             if len(self.queued) > 1000:
                 del self.queued[:500]
+        if size % 3 == 0:
+            # The list being queued shrinks under its reader, as an
+            # application's queue callback could make it.
+            del self.kept[-(size % 5) - 1:]
 
     def set_queue(self) -> None:
         self.decoder._set_queue(self.put, 128, "T", "B", "", _Item, _Item)
 
     def step(self, rng: random.Random) -> None:
         choice = rng.random()
-        if choice < 0.1:
+        if choice < 0.2:
             _checked(self.sh, "_set_queue", self.set_queue)
             return
-        if choice < 0.2:
-            kept = [self.sh.t["Message"](BINARY, b"x" * rng.randrange(200)) for _ in range(3)]
+        if choice < 0.45:
+            if rng.random() < 0.3:
+                self.kept[:] = [self.sh.t["Message"](BINARY, b"x" * rng.randrange(200))
+                                for _ in range(rng.randrange(1, 40))]
             _checked(self.sh, "_queue_messages",
-                     lambda: self.decoder._queue_messages(kept, rng.randrange(3), 1 << 20))
+                     lambda: self.decoder._queue_messages(self.kept, rng.randrange(3), 1 << 20))
             return
-        if choice < 0.3:
+        if choice < 0.5:
             _checked(self.sh, "_last_feed", self.decoder._last_feed)
             return
         wire = bytearray()

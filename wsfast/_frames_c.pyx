@@ -1257,6 +1257,32 @@ cdef extern from *:
     object wsf_new_triple(PyTypeObject *tp, object a, object b, object c)
 
 
+cdef extern from *:
+    """
+    /* list[i] as a new reference, or NULL with no exception set once i is
+       past the list's end as it is now (0 <= i): its length is read at the
+       fetch, since the call made per item may shrink it, and another thread
+       may do so on a free-threaded build (where the fetch takes its lock). */
+    static PyObject *wsf_list_item(PyObject *list, Py_ssize_t i)
+    {
+    #ifdef Py_GIL_DISABLED
+        PyObject *item = PyList_GetItemRef(list, i);
+        if (item == NULL)
+            PyErr_Clear();  /* only IndexError: an exact list, i >= 0 */
+        return item;
+    #else
+        PyObject *item;
+        if (i >= PyList_GET_SIZE(list))
+            return NULL;
+        item = PyList_GET_ITEM(list, i);
+        Py_INCREF(item);
+        return item;
+    #endif
+    }
+    """
+    PyObject *wsf_list_item(object list, Py_ssize_t i)
+
+
 cdef PyTypeObject *_triple_type(object cls) except NULL:
     if not isinstance(cls, type) or not issubclass(cls, tuple):
         raise TypeError(f"expected a tuple subclass, got {cls!r}")
@@ -1518,21 +1544,29 @@ cdef class MessageDecoder(_Decoder):
         with cython.critical_section(self):
             return self._queued, self._idle_end, self._since_idle
 
-    def _queue_messages(self, list messages, Py_ssize_t start, Py_ssize_t room):
+    def _queue_messages(self, list messages not None, Py_ssize_t start, Py_ssize_t room):
         """Put ``messages[start:]`` on the queue (``_set_queue``) while it has
         ``room``, as ``_feed_queue`` does; the index of the first not queued:
         ``len(messages)``, one with no room left, or a control message."""
-        cdef _Queue q = self._queue
-        cdef Py_ssize_t i = start, total = len(messages), size
+        cdef _Queue q
+        cdef Py_ssize_t i = start, size
+        cdef PyObject *item
         cdef Message m
         cdef object data
         cdef int opcode
+        with cython.critical_section(self):  # _set_queue may swap it meanwhile
+            q = self._queue
         if q is None:
             raise RuntimeError("no queue was given (_set_queue)")
         if i < 0:
             raise IndexError("start must not be negative")
-        while i < total and room >= 0:
-            m = <Message?>messages[i]
+        while room >= 0:
+            item = wsf_list_item(messages, i)  # the queue's call may shrink the list
+            if item is NULL:
+                break
+            data = <object>item
+            Py_DECREF(data)  # the helper's reference: data holds it now
+            m = <Message?>data
             if m.opcode is not _OPCODES[1] and m.opcode is not _OPCODES[2]:
                 break
             opcode = 1 if m.opcode is _OPCODES[1] else 2

@@ -1020,13 +1020,16 @@ class MessageDecoder(_Decoder):
         queue = self._queue
         if type(messages) is not list:
             raise TypeError(f"expected list, got {type(messages).__name__}")
-        i, total, room = index(start), len(messages), index(room)
+        i, room = index(start), index(room)
         if queue is None:
             raise RuntimeError("no queue was given (_set_queue)")
         if i < 0:
             raise IndexError("start must not be negative")
-        while i < total and room >= 0:
-            message = messages[i]
+        while room >= 0:
+            try:  # one fetch: the queue's call, or another thread, may shrink the list
+                message = messages[i]
+            except IndexError:
+                break
             if not isinstance(message, Message):
                 raise TypeError(f"expected Message, got {type(message).__name__}")
             if message.opcode != Opcode.TEXT and message.opcode != Opcode.BINARY:
