@@ -37,6 +37,7 @@ SNCT, CNCT, SMWB, CMWB = FIELDS
 PMD = "permessage-deflate"
 
 
+@pytest.mark.thread_unsafe  # doctest swaps linecache.getlines process-wide while it runs
 def test_modules_doctests():
     for module in (deflate, handshake):
         result = doctest.testmod(module, raise_on_error=False)
