@@ -49,6 +49,7 @@ order.  Neither class is thread-safe: one per connection, used by one task at a 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import index
@@ -56,7 +57,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._buffers import byte_view
-from .errors import InvalidDataError, MessageTooBigError
+from .errors import InvalidDataError, MessageTooBigError, in_use_error
 
 if TYPE_CHECKING:
     from ._buffers import Buffer
@@ -237,6 +238,28 @@ def _window_bits(window_bits: Any) -> int:
 # --- inflation --------------------------------------------------------------------
 
 
+class _exclusive:
+    """``with _exclusive(engine):`` (re)initialises ``engine`` unless a call is
+    working on it, which raises RuntimeError, as the compiled twin's do."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self, engine: Inflater | Deflater) -> None:
+        try:
+            lock = engine._lock
+        except AttributeError:  # the first __init__
+            lock = engine._lock = threading.Lock()
+        self._lock = lock
+        if not lock.acquire(False):
+            raise in_use_error(engine)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 class Inflater:
     """Inflates the peer's compressed messages, one connection direction.
 
@@ -267,7 +290,9 @@ class Inflater:
         "_ended",
         "_error",
         "_broken",
+        "_lock",
     )
+    _lock: threading.Lock  # held by a call at work (_run, or __init__ via _exclusive)
 
     def __init__(
         self,
@@ -277,7 +302,12 @@ class Inflater:
         backend: str | ModuleType | Backend | None = None,
     ) -> None:
         bits = _window_bits(window_bits)
-        self._backend = get_backend(backend)
+        chosen = get_backend(backend)
+        with _exclusive(self):
+            self._setup(bits, chosen, no_context_takeover)
+
+    def _setup(self, bits: int, chosen: Backend, no_context_takeover: bool) -> None:
+        self._backend = chosen
         self._wbits = -bits  # raw DEFLATE: no zlib header or trailer (section 7.2.1)
         self._window = 1 << bits
         self._reset = bool(no_context_takeover)
@@ -373,164 +403,172 @@ class Inflater:
     ) -> Any:
         """Inflate ``data`` (and the tail when ``final``): with a ``sink``, give it the
         output and return the number of bytes produced; without, return the output.
+        One call at a time: an overlapping one (another thread, or ``sink`` calling
+        back) raises RuntimeError, as the compiled twin's does.
 
         One method on purpose: a small message costs a few microseconds to inflate,
         so every Python call and attribute lookup on this path shows.
         """
-        d = self._d
-        first = None
-        if (
-            final
-            and type(data) is bytes
-            and d is not None
-            and self._total == 0
-            and len(data) < _JOIN_TAIL_BELOW
-            and (limit is None or (type(limit) is int and limit >= OUTPUT_CHUNK))
-            and self._broken is None
-        ):
-            # The common case, a whole small message in one frame, in one backend call
-            # when it can be: the general path below resumes from ``first`` otherwise.
-            try:
-                first = d.decompress(data + TAIL, OUTPUT_CHUNK)
-            except self._error as exc:
-                self._broken = (InvalidDataError, f"invalid compressed data: {exc}")
-                self._d = None
-                raise InvalidDataError(self._broken[1]) from None
-            got = len(first)
-            if got < OUTPUT_CHUNK and not d.eof and not d.unconsumed_tail:
-                self._input = self._restarts = 0
-                if self._reset:
-                    # Nothing to keep: the window would only serve a BFINAL later in
-                    # this message, which is over.
-                    self._d = None
-                    self._forget()
-                elif got:
-                    ring_pos = self._ring_pos
-                    ring_end = ring_pos + got
-                    view = self._ring_view
-                    if ring_end < self._window and view is not None:
-                        view[ring_pos:ring_end] = first
-                        self._ring_pos = ring_end
-                    else:
-                        self._remember(first)
-                if sink is None:
-                    return first
-                if got:
-                    sink(first)
-                return got
-        if self._broken is not None:
-            cls, reason = self._broken
-            raise cls(f"inflater failed earlier: {reason}")
-        if limit is not None:
-            if type(limit) is not int:
-                limit = index(limit)
-            if limit < 0:
-                raise ValueError(f"limit must be >= 0, got {limit}")
-        if type(data) is not bytes:
-            data = byte_view(data)  # TypeError for str, BufferError if not contiguous
-        size = len(data)
-        self._input += size
-        # What to inflate: the data, then the tail at the end of the message (in one
-        # buffer when small: a copy is cheaper than a second backend call).
-        if not final:
-            inputs: tuple[Any, ...] = (data,)
-        elif size >= _JOIN_TAIL_BELOW:
-            inputs = (data, TAIL)
-        elif size:
-            inputs = ((data if type(data) is bytes else bytes(data)) + TAIL,)
-        else:
-            inputs = (TAIL,)
-        pieces: list[bytes] = []
-        collect = sink is None
-        if sink is None:
-            sink = pieces.append
-        error = self._error
-        window = self._window
-        total = before = self._total
+        lock = self._lock
+        if not lock.acquire(False):
+            raise in_use_error(self)
         try:
-            for buf in inputs:
-                tail = final and buf is inputs[-1]  # ends with the tail we appended
-                if d is None and self._ended and tail and buf == TAIL:
-                    break  # the stream ended with the message's last bytes (see below)
-                size = len(buf)
-                if size > INPUT_CHUNK and type(buf) is bytes:
-                    buf = memoryview(buf)  # slices without copies
-                pos = 0
-                while True:
-                    if size - pos > INPUT_CHUNK:
-                        chunk = buf[pos : pos + INPUT_CHUNK]
-                        pos += INPUT_CHUNK
-                    else:
-                        chunk = buf[pos:] if pos else buf
-                        pos = size
-                    while True:
-                        if d is None:
-                            d = self._d = self._start()
-                        ask = OUTPUT_CHUNK
-                        if limit is not None and limit - total < OUTPUT_CHUNK:
-                            ask = limit - total + 1  # never 0 (which means "no limit")
-                        if first is not None:
-                            out, first = first, None  # the fast path's call, on this chunk
+            d = self._d
+            first = None
+            if (
+                final
+                and type(data) is bytes
+                and d is not None
+                and self._total == 0
+                and len(data) < _JOIN_TAIL_BELOW
+                and (limit is None or (type(limit) is int and limit >= OUTPUT_CHUNK))
+                and self._broken is None
+            ):
+                # The common case, a whole small message in one frame, in one backend call
+                # when it can be: the general path below resumes from ``first`` otherwise.
+                try:
+                    first = d.decompress(data + TAIL, OUTPUT_CHUNK)
+                except self._error as exc:
+                    self._broken = (InvalidDataError, f"invalid compressed data: {exc}")
+                    self._d = None
+                    raise InvalidDataError(self._broken[1]) from None
+                got = len(first)
+                if got < OUTPUT_CHUNK and not d.eof and not d.unconsumed_tail:
+                    self._input = self._restarts = 0
+                    if self._reset:
+                        # Nothing to keep: the window would only serve a BFINAL later in
+                        # this message, which is over.
+                        self._d = None
+                        self._forget()
+                    elif got:
+                        ring_pos = self._ring_pos
+                        ring_end = ring_pos + got
+                        view = self._ring_view
+                        if ring_end < self._window and view is not None:
+                            view[ring_pos:ring_end] = first
+                            self._ring_pos = ring_end
                         else:
-                            try:
-                                out = d.decompress(chunk, ask)
-                            except error as exc:
-                                raise InvalidDataError(
-                                    f"invalid compressed data: {exc}"
-                                ) from None
-                        got = len(out)
-                        if got:
-                            total += got
-                            if limit is not None and total > limit:
-                                raise MessageTooBigError(
-                                    f"message inflates to more than the limit of {limit} bytes"
-                                )
-                            # Keep the window (for BFINAL); the common case inline.
-                            ring_pos = self._ring_pos
-                            ring_end = ring_pos + got
-                            view = self._ring_view
-                            if ring_end < window and view is not None:
-                                view[ring_pos:ring_end] = out
-                                self._ring_pos = ring_end
+                            self._remember(first)
+                    if sink is None:
+                        return first
+                    if got:
+                        sink(first)
+                    return got
+            if self._broken is not None:
+                cls, reason = self._broken
+                raise cls(f"inflater failed earlier: {reason}")
+            if limit is not None:
+                if type(limit) is not int:
+                    limit = index(limit)
+                if limit < 0:
+                    raise ValueError(f"limit must be >= 0, got {limit}")
+            if type(data) is not bytes:
+                data = byte_view(data)  # TypeError for str, BufferError if not contiguous
+            size = len(data)
+            self._input += size
+            # What to inflate: the data, then the tail at the end of the message (in one
+            # buffer when small: a copy is cheaper than a second backend call).
+            if not final:
+                inputs: tuple[Any, ...] = (data,)
+            elif size >= _JOIN_TAIL_BELOW:
+                inputs = (data, TAIL)
+            elif size:
+                inputs = ((data if type(data) is bytes else bytes(data)) + TAIL,)
+            else:
+                inputs = (TAIL,)
+            pieces: list[bytes] = []
+            collect = sink is None
+            if sink is None:
+                sink = pieces.append
+            error = self._error
+            window = self._window
+            total = before = self._total
+            try:
+                for buf in inputs:
+                    tail = final and buf is inputs[-1]  # ends with the tail we appended
+                    if d is None and self._ended and tail and buf == TAIL:
+                        break  # the stream ended with the message's last bytes (see below)
+                    size = len(buf)
+                    if size > INPUT_CHUNK and type(buf) is bytes:
+                        buf = memoryview(buf)  # slices without copies
+                    pos = 0
+                    while True:
+                        if size - pos > INPUT_CHUNK:
+                            chunk = buf[pos : pos + INPUT_CHUNK]
+                            pos += INPUT_CHUNK
+                        else:
+                            chunk = buf[pos:] if pos else buf
+                            pos = size
+                        while True:
+                            if d is None:
+                                d = self._d = self._start()
+                            ask = OUTPUT_CHUNK
+                            if limit is not None and limit - total < OUTPUT_CHUNK:
+                                ask = limit - total + 1  # never 0 (which means "no limit")
+                            if first is not None:
+                                out, first = first, None  # the fast path's call, on this chunk
                             else:
-                                self._remember(out)
-                            sink(out)
-                        if d.eof:
-                            # A BFINAL block ended the zlib stream, not the message's:
-                            # what follows goes on in a new decompressor primed with the
-                            # window (RFC 7692 section 7.2.2), made when there is input
-                            # for it.  If all that follows is the tail we appended, the
-                            # sender ended the message with the final block and
-                            # appended nothing: skip it.
-                            chunk = d.unused_data
-                            d = self._d = None
-                            self._ended = True
-                            if not chunk or (tail and pos >= size and chunk == TAIL):
+                                try:
+                                    out = d.decompress(chunk, ask)
+                                except error as exc:
+                                    raise InvalidDataError(
+                                        f"invalid compressed data: {exc}"
+                                    ) from None
+                            got = len(out)
+                            if got:
+                                total += got
+                                if limit is not None and total > limit:
+                                    raise MessageTooBigError(
+                                        f"message inflates to more than the limit of {limit} bytes"
+                                    )
+                                # Keep the window (for BFINAL); the common case inline.
+                                ring_pos = self._ring_pos
+                                ring_end = ring_pos + got
+                                view = self._ring_view
+                                if ring_end < window and view is not None:
+                                    view[ring_pos:ring_end] = out
+                                    self._ring_pos = ring_end
+                                else:
+                                    self._remember(out)
+                                sink(out)
+                            if d.eof:
+                                # A BFINAL block ended the zlib stream, not the message's:
+                                # what follows goes on in a new decompressor primed with the
+                                # window (RFC 7692 section 7.2.2), made when there is input
+                                # for it.  If all that follows is the tail we appended, the
+                                # sender ended the message with the final block and
+                                # appended nothing: skip it.
+                                chunk = d.unused_data
+                                d = self._d = None
+                                self._ended = True
+                                if not chunk or (tail and pos >= size and chunk == TAIL):
+                                    break
+                                continue
+                            chunk = d.unconsumed_tail
+                            # Done only when a call returns less than asked with no input
+                            # left: a full answer may leave output pending in the backend.
+                            if not chunk and got < ask:
                                 break
-                            continue
-                        chunk = d.unconsumed_tail
-                        # Done only when a call returns less than asked with no input
-                        # left: a full answer may leave output pending in the backend.
-                        if not chunk and got < ask:
+                        if pos >= size:
                             break
-                    if pos >= size:
-                        break
-        except (InvalidDataError, MessageTooBigError) as exc:
-            self._broken = (type(exc), str(exc))
-            self._d = None
-            raise
-        finally:
-            self._total = total
-        if not final:
+            except (InvalidDataError, MessageTooBigError) as exc:
+                self._broken = (type(exc), str(exc))
+                self._d = None
+                raise
+            finally:
+                self._total = total
+            if not final:
+                return _joined(pieces) if collect else total - before
+            # The end of the message.
+            self._total = self._input = self._restarts = 0
+            if self._reset:
+                # The peer starts every message from an empty window: keep nothing
+                # (about 40 KiB of zlib state and up to one window of history).
+                self._d = None
+                self._forget()
             return _joined(pieces) if collect else total - before
-        # The end of the message.
-        self._total = self._input = self._restarts = 0
-        if self._reset:
-            # The peer starts every message from an empty window: keep nothing
-            # (about 40 KiB of zlib state and up to one window of history).
-            self._d = None
-            self._forget()
-        return _joined(pieces) if collect else total - before
+        finally:
+            lock.release()
 
     def _start(self) -> Any:
         """A new decompressor: fresh, or, after a stream ended, primed with the window."""
@@ -695,7 +733,8 @@ class Deflater:
     """
 
     __slots__ = ("_backend", "_wbits", "_window_bits", "_level", "_mem_level", "_reset",
-                 "_end_flush", "_c")
+                 "_end_flush", "_c", "_lock")
+    _lock: threading.Lock  # held by a call at work (compress, or __init__ via _exclusive)
 
     def __init__(
         self,
@@ -723,6 +762,11 @@ class Deflater:
             # This backend's matches reach past a 256-byte window: compress this
             # connection with zlib, whose -9 streams fit (see below).
             chosen = get_backend("zlib")
+        with _exclusive(self):
+            self._setup(bits, level, mem_level, chosen, no_context_takeover)
+
+    def _setup(self, bits: int, level: int, mem_level: int, chosen: Backend,
+               no_context_takeover: bool) -> None:
         self._backend = chosen
         self._window_bits = bits
         # zlib (since 1.2.9) and zlib-ng refuse raw deflate with wbits 8.  At wbits 9
@@ -775,44 +819,51 @@ class Deflater:
         last); return the payload to send, RSV1 being the caller's to set on the first
         frame.  Non-final fragments end with a sync flush (they decompress as soon as
         they arrive); the final one has the ``00 00 ff ff`` tail stripped and is never
-        empty (``00`` for an empty message or final fragment).
+        empty (``00`` for an empty message or final fragment).  One call at a time:
+        an overlapping one raises RuntimeError (the stream would interleave).
         """
-        c = self._c
-        if c is None:
-            module = self._backend.module
-            c = self._c = module.compressobj(
-                self._level, module.DEFLATED, self._wbits, self._mem_level
+        lock = self._lock
+        if not lock.acquire(False):
+            raise in_use_error(self)
+        try:
+            c = self._c
+            if c is None:
+                module = self._backend.module
+                c = self._c = module.compressobj(
+                    self._level, module.DEFLATED, self._wbits, self._mem_level
+                )
+            # compress() is called even with no data: it resets zlib's "last flush", so
+            # the flush below always emits its empty stored block.
+            out: bytes = c.compress(data)
+            if final and not out and not data:
+                # An empty message or final fragment: the stream is at a block boundary
+                # (every call ends with a flush), so the flush's output (an empty stored
+                # block from zlib, an empty fixed block too from ISA-L) is replaced by
+                # the single 00 byte of section 7.2.3.6.  The flush still runs, to forget
+                # the window under no_context_takeover.
+                c.flush(self._end_flush)
+                return b"\x00"
+            if not final:
+                flushed: bytes = c.flush(self._backend.module.Z_SYNC_FLUSH)
+                return out + flushed
+            flushed = c.flush(self._end_flush)
+            if flushed.endswith(TAIL):
+                # The usual case: at most one copy of the bulk (not a join, then a slice).
+                if out:
+                    return out + flushed[:-4]
+                return flushed[:-4] or b"\x00"
+            out += flushed
+            if out.endswith(TAIL):
+                # What remains ends with the first byte of that empty stored block (its
+                # 3 header bits), so it is at least ``00`` (section 7.2.3.6).
+                return out[:-4] or b"\x00"
+            if not out:
+                return b"\x00"
+            raise RuntimeError(
+                f"the {self._backend.name} backend did not end its flush with 00 00 ff ff"
             )
-        # compress() is called even with no data: it resets zlib's "last flush", so
-        # the flush below always emits its empty stored block.
-        out: bytes = c.compress(data)
-        if final and not out and not data:
-            # An empty message or final fragment: the stream is at a block boundary
-            # (every call ends with a flush), so the flush's output (an empty stored
-            # block from zlib, an empty fixed block too from ISA-L) is replaced by
-            # the single 00 byte of section 7.2.3.6.  The flush still runs, to forget
-            # the window under no_context_takeover.
-            c.flush(self._end_flush)
-            return b"\x00"
-        if not final:
-            flushed: bytes = c.flush(self._backend.module.Z_SYNC_FLUSH)
-            return out + flushed
-        flushed = c.flush(self._end_flush)
-        if flushed.endswith(TAIL):
-            # The usual case: at most one copy of the bulk (not a join, then a slice).
-            if out:
-                return out + flushed[:-4]
-            return flushed[:-4] or b"\x00"
-        out += flushed
-        if out.endswith(TAIL):
-            # What remains ends with the first byte of that empty stored block (its
-            # 3 header bits), so it is at least ``00`` (section 7.2.3.6).
-            return out[:-4] or b"\x00"
-        if not out:
-            return b"\x00"
-        raise RuntimeError(
-            f"the {self._backend.name} backend did not end its flush with 00 00 ff ff"
-        )
+        finally:
+            lock.release()
 
     def __repr__(self) -> str:
         return (
