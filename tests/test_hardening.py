@@ -407,6 +407,136 @@ def test_reinitialising_a_decoder_is_refused(twin, kind):
         assert [f.payload for f in out] == [b"new!"]
 
 
+@pytest.mark.parametrize("kind", ["Frame", "Message"])
+def test_frames_and_messages_are_initialised_once(twin, kind):
+    """Read-only means written once: a second __init__ (another thread's,
+    say) would free the fields that readers take without a lock."""
+    cls = getattr(twin, kind)
+    made = cls(2, b"first")
+    (decoded,) = getattr(twin, f"{kind}Decoder")().feed(_client_frame(twin, 2, b"first"))
+    for obj in (made, decoded):
+        with pytest.raises(RuntimeError, match="already initialised"):
+            obj.__init__(1, b"second")
+        assert obj == cls(2, b"first")
+    blank = cls.__new__(cls)  # never initialised: __init__ is the first write
+    blank.__init__(2, b"late")
+    assert blank == cls(2, b"late")
+
+
+@pytest.mark.parametrize("opcode, payload", [(2, b"0123456789" * 20), (1, b"ascii text " * 20),
+                                             (1, b"caf\xc3\xa9 " * 40)])
+def test_a_payload_being_written_is_not_reachable_through_the_gc(twin, opcode, payload):
+    """A message arriving over several feeds is written into its final object;
+    gc.get_referents(decoder) must not hand that object out half-written (a
+    hash taken then would be wrong for the message delivered)."""
+    d = twin.MessageDecoder()
+    wire = _client_frame(twin, opcode, payload)
+    cut = len(wire) // 2
+    assert d.feed(wire[:cut]) == []
+    seen = [o for o in gc.get_referents(d) if type(o) in (bytes, str)]
+    for o in seen:
+        hash(o)
+    (m,) = d.feed(wire[cut:])
+    assert all(o is not m.data for o in seen)
+    expected = payload.decode() if opcode == 1 else payload
+    assert m.data == expected and hash(m.data) == hash(expected)
+    assert m.data in {expected}
+
+
+def _compressed_messages(count: int) -> tuple[list[bytes], bytes]:
+    """``count`` messages compressed one after another (context taken over),
+    and the client frames carrying them (RSV1, masked)."""
+    import zlib
+
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    texts = [(b"message %d " % i) * 400 for i in range(count)]
+    wire = b""
+    for t in texts:
+        body = c.compress(t) + c.flush(zlib.Z_SYNC_FLUSH)
+        assert body.endswith(b"\x00\x00\xff\xff")
+        wire += _client_frame_rsv1(body[:-4])
+    return texts, wire
+
+
+def _client_frame_rsv1(payload: bytes) -> bytes:
+    from vectors import frame
+
+    return frame(2, payload, key=KEY, rsv1=True)
+
+
+def test_inflate_sinks_answer_only_the_decoders_own_inflater(twin):
+    """The compiled MessageDecoder's inflater calls back two methods that
+    Python can reach too: a call from outside a feed, with any offset, is
+    refused and changes nothing (once it read out of bounds)."""
+    if twin.name != "c":
+        pytest.skip("the pure twin inflates through no method of its own")
+    from wsfast.deflate import PerMessageDeflate
+
+    d = twin.MessageDecoder(deflate=PerMessageDeflate())
+    texts, wire = _compressed_messages(3)
+    half = len(wire) // 2
+    got = [m.data for m in d.feed(wire[:half])]
+    for call in (lambda: d._inflated(b"a", 1 << 40), lambda: d._inflated(b"a"),
+                 lambda: d._inflated_view(memoryview(b"a"))):
+        with pytest.raises(RuntimeError, match="inflater"):
+            call()
+    got += [m.data for m in d.feed(wire[half:])]
+    assert got == texts and not d.failed
+
+
+def test_an_inflater_keeps_no_view_of_its_output(twin):
+    """The compiled inflater shows the decoder's check a view of output that
+    it then resizes or frees: the view is released when the check returns."""
+    import zlib
+
+    if twin.name != "c":
+        pytest.skip("the pure twin's inflater shows no view")
+
+    from wsfast._inflate_c import Inflater
+
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = c.compress(b"A" * 300_000) + c.flush(zlib.Z_SYNC_FLUSH)
+    inf = Inflater(15, False)
+    views = []
+    pieces = []
+    for chunk, final in ((body, False), (b"", True)):  # the open piece is cut at the end
+        inf._run_open(chunk, None, final, views.append,
+                      lambda piece, told: pieces.append(piece), 1 << 20)
+    assert views and b"".join(pieces) == b"A" * 300_000
+    for view in views:
+        with pytest.raises(ValueError, match="released"):
+            bytes(view)
+
+
+def test_a_backend_returning_bytearray_is_framed_right(twin):
+    """A zlib-like backend of the user's may return bytearray: the encoder
+    frames those bytes (the compiled twin once framed the bytearray object's
+    own memory)."""
+    import types
+    import zlib
+
+    from wsfast.deflate import PerMessageDeflate
+
+    class Compressor:
+        def __init__(self, *args, **kwargs):
+            self._c = zlib.compressobj(*args, **kwargs)
+
+        def compress(self, data):
+            return bytearray(self._c.compress(data))
+
+        def flush(self, mode=zlib.Z_FINISH):
+            return bytearray(self._c.flush(mode))
+
+    module = types.ModuleType("bytearray_zlib")
+    module.compressobj, module.decompressobj = Compressor, zlib.decompressobj
+    module.error, module.Z_SYNC_FLUSH, module.Z_FULL_FLUSH = zlib.error, zlib.Z_SYNC_FLUSH, zlib.Z_FULL_FLUSH
+    module.DEFLATED, module.MAX_WBITS = zlib.DEFLATED, zlib.MAX_WBITS
+    encoder = twin.FrameEncoder(client=True, deflate=PerMessageDeflate(), deflate_backend=module)
+    decoder = twin.MessageDecoder(deflate=PerMessageDeflate())
+    data = [b"compress me " * 50, b"and me " * 70]
+    assert [m.data for m in decoder.feed(b"".join(encoder.binary(x) for x in data))] == data
+
+
 # --- defect 8: memcpy(NULL, p, 0) for a header-only feed -----------------------
 
 

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import traceback
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ if __name__ == "__main__":  # run as a script: the helpers beside this file
 
 from vectors import BINARY, CONT, PING, TEXT, header  # noqa: E402
 from wsfast import _codec  # noqa: E402
+from wsfast.deflate import PerMessageDeflate  # noqa: E402
 from wsfast.errors import WebSocketError  # noqa: E402
 
 #: Above the size from which the compiled twin unmasks without the GIL.
@@ -253,8 +255,9 @@ def run_unshared(
 class Shared:
     """One object of each kind, and what the checks of a scenario need."""
 
-    def __init__(self, t: dict[str, Any]) -> None:
+    def __init__(self, t: dict[str, Any], twin: str) -> None:
         self.t = t
+        self.twin = twin
         self.lock = threading.Lock()
         self.failures: list[str] = []
         self.calls = 0
@@ -703,6 +706,126 @@ class MaskInplaceShared(Scenario):
                 self.sh.fail(f"mask of the shared buffer gave {len(out)} bytes")
 
 
+def _deflate_engines(twin: str) -> tuple[Any, Any]:
+    """The twin's (Deflater, Inflater): the compiled ones run on zlib's C API."""
+    if twin == "c":
+        from wsfast._deflate_c import Deflater
+        from wsfast._inflate_c import Inflater
+    else:
+        from wsfast._pmd import Deflater, Inflater
+    return Deflater, Inflater
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    """A message compressed from an empty window, its 00 00 ff ff tail cut."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return (c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+
+class ReinitShared(Scenario):
+    """Objects used by every thread while others call ``__init__`` on them
+    again: an Inflater, a Deflater and a server FrameEncoder with
+    permessage-deflate may be re-initialised (refused with RuntimeError while
+    a call works on them); a Frame and a Message never (always RuntimeError),
+    and never change. Messages are compressed from an empty window, so each
+    inflates, and each frame decodes, on its own."""
+
+    def __init__(self, sh: Shared) -> None:
+        super().__init__(sh)
+        deflater, inflater = _deflate_engines(sh.twin)
+        self.inflater = inflater(15, True)
+        self.deflater = deflater(15, True)
+        self.pmd = PerMessageDeflate(server_no_context_takeover=True)
+        self.encoder = sh.t["FrameEncoder"](deflate=self.pmd)
+        self.message = sh.t["Message"](BINARY, b"kept")
+        self.frame = sh.t["Frame"](BINARY, b"kept")
+        rng = random.Random(7)
+        self.samples = [payload(rng, big) * 2 for big in (False, False, True)]
+        self.bodies = [_raw_deflate(x) for x in self.samples]
+
+    def step(self, rng: random.Random) -> None:
+        sh, choice = self.sh, rng.randrange(8)
+        i = rng.randrange(len(self.samples))
+        data = self.samples[i]
+        if choice == 0:
+            _checked(sh, "Inflater.__init__", lambda: self.inflater.__init__(15, True))
+            _checked(sh, "Inflater state", lambda: (self.inflater.backend, repr(self.inflater),
+                                                    self.inflater.window_bits), NOTHING)
+        elif choice == 1:
+            out = _checked(sh, "Inflater.feed",
+                           lambda: self.inflater.feed(self.bodies[i], None, final=True))
+            if out is not RAISED and out != data:
+                sh.fail(f"Inflater.feed gave {len(out)} bytes for a message of {len(data)}")
+        elif choice == 2:
+            _checked(sh, "Deflater.__init__", lambda: self.deflater.__init__(15, True))
+            _checked(sh, "Deflater state", lambda: (self.deflater.backend, repr(self.deflater),
+                                                    self.deflater.window_bits,
+                                                    self.deflater.no_context_takeover), NOTHING)
+        elif choice == 3:
+            out = _checked(sh, "Deflater.compress", lambda: self.deflater.compress(data, True))
+            if out is not RAISED:
+                back = zlib.decompressobj(-15).decompress(bytes(out) + b"\x00\x00\xff\xff")
+                if back != data:
+                    sh.fail("Deflater.compress: a message did not inflate back")
+        elif choice == 4:
+            _checked(sh, "FrameEncoder.__init__", lambda: self.encoder.__init__(deflate=self.pmd),
+                     NOTHING)
+        elif choice == 5:
+            wire = _checked(sh, "FrameEncoder.binary", lambda: self.encoder.binary(data))
+            if wire is not RAISED:
+                got = PURE["MessageDecoder"](client=True, deflate=self.pmd,
+                                             max_message_size=None).feed(wire)
+                if messages(got) != [(BINARY, data)]:
+                    sh.fail("FrameEncoder: a compressed frame did not decode back")
+        else:
+            kept = self.message if choice == 6 else self.frame
+            try:
+                kept.__init__(TEXT, b"other")
+            except RuntimeError:
+                sh.count(error=True)
+            else:
+                sh.fail(f"{type(kept).__name__}.__init__ was accepted on an initialised one")
+            value = kept.data if choice == 6 else kept.payload
+            if value != b"kept" or kept.opcode != BINARY:
+                sh.fail(f"{type(kept).__name__} changed: {kept!r}")
+
+
+class DecoderDeflate(Scenario):
+    """One MessageDecoder with permessage-deflate fed whole compressed
+    messages by every thread: each feed returns its own messages or is
+    refused with RuntimeError. On the compiled twin, threads also call the
+    methods its inflater calls back: refused, whatever the feeds are doing."""
+
+    def __init__(self, sh: Shared) -> None:
+        super().__init__(sh)
+        pmd = PerMessageDeflate(client_no_context_takeover=True)
+        self.decoder = sh.t["MessageDecoder"](deflate=pmd, max_message_size=64 << 20)
+        self.sinks = sh.twin == "c"
+
+    def step(self, rng: random.Random) -> None:
+        if self.sinks and rng.random() < 0.3:
+            sink = self.decoder._inflated if rng.random() < 0.5 else self.decoder._inflated_view
+            try:
+                sink(b"x" * rng.randrange(4))
+            except RuntimeError:
+                self.sh.count(error=True)
+            except BaseException as exc:
+                self.sh.fail(f"an inflater sink called from outside: {type(exc).__name__}: {exc}")
+            else:
+                self.sh.fail("an inflater sink accepted a call from outside its feed")
+            return
+        items, wire = [], bytearray()
+        for _ in range(rng.randrange(1, 4)):
+            data = payload(rng, rng.random() < 0.2) * 2
+            body = _raw_deflate(data)
+            key = rng.randbytes(4)
+            wire += header(BINARY, len(body), key=key, rsv1=True) + PURE["mask"](body, key)
+            items.append((BINARY, data))
+        got = _checked(self.sh, "feed of compressed messages", lambda: self.decoder.feed(bytes(wire)))
+        if got is not RAISED and messages(got) != items:
+            self.sh.fail("a feed of compressed messages returned other messages")
+
+
 SCENARIOS: dict[str, Callable[[Shared, int], Scenario]] = {
     "frame-decoder-pieces": lambda sh, n: DecoderPieces(sh, messages_=False),
     "message-decoder-pieces": lambda sh, n: DecoderPieces(sh, messages_=True),
@@ -714,12 +837,14 @@ SCENARIOS: dict[str, Callable[[Shared, int], Scenario]] = {
     "utf8-validator": lambda sh, n: Utf8Shared(sh),
     "client-encoder": lambda sh, n: EncoderShared(sh),
     "mask-inplace-resized": lambda sh, n: MaskInplaceShared(sh),
+    "reinit": lambda sh, n: ReinitShared(sh),
+    "message-decoder-deflate": lambda sh, n: DecoderDeflate(sh),
 }
 
 
 def run_shared(name: str, twin: str, seconds: float, nthreads: int) -> list[str]:
     """Run scenario ``name`` on one shared object of twin ``twin``; the failures."""
-    sh = Shared(load(twin))
+    sh = Shared(load(twin), twin)
     scenario = SCENARIOS[name](sh, nthreads)
     deadline = time.monotonic() + seconds
     start = threading.Barrier(nthreads)

@@ -116,6 +116,11 @@ cdef class Deflater:
     def __dealloc__(self):
         self._end_stream()
 
+    cdef object _current(self):
+        """The settings, taken under the lock: __init__ may replace them meanwhile."""
+        with cython.critical_section(self):
+            return self._settings
+
     cdef void _end_stream(self) noexcept:
         if self._zinit:
             deflateEnd(&self._z)
@@ -130,12 +135,12 @@ cdef class Deflater:
     @property
     def backend(self):
         """The backend in use (zlib)."""
-        return self._settings.backend
+        return self._current().backend
 
     @property
     def window_bits(self):
         """The agreed window, 8-15 (8 is compressed with a 9-bit window)."""
-        return self._settings.window_bits
+        return self._current().window_bits
 
     @property
     def level(self):
@@ -150,7 +155,7 @@ cdef class Deflater:
     @property
     def no_context_takeover(self):
         """Whether every message is compressed from an empty window."""
-        return self._settings.no_context_takeover
+        return self._current().no_context_takeover
 
     def compress(self, data, final=True):
         """Compress a message, or one fragment of it (``final=False`` for all but the
@@ -266,7 +271,7 @@ cdef class Deflater:
                 return 0
 
     def __repr__(self):
-        return repr(self._settings)
+        return repr(self._current())
 
     def __reduce__(self):
         raise TypeError("cannot pickle a Deflater: it holds a zlib stream")

@@ -23,6 +23,7 @@ from cpython.bytes cimport (
 )
 from cpython.list cimport PyList_Append
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.pythread cimport PyThread_get_thread_ident
 from cpython.ref cimport PyObject, Py_DECREF, Py_INCREF
 from cpython.unicode cimport (
     PyUnicode_AsUTF8String,
@@ -387,12 +388,20 @@ cdef class Frame:
 
     def __init__(self, opcode, payload=b"", *, fin=True, rsv1=False, rsv2=False,
                  rsv3=False):
-        self.opcode = _as_opcode(opcode)
-        self.payload = _as_bytes(payload)
-        self.fin = bool(fin)
-        self.rsv1 = bool(rsv1)
-        self.rsv2 = bool(rsv2)
-        self.rsv3 = bool(rsv3)
+        opcode = _as_opcode(opcode)
+        payload = _as_bytes(payload)
+        cdef bint f = fin, r1 = rsv1, r2 = rsv2, r3 = rsv3
+        # Written once: readers take the fields without a lock, so a second
+        # __init__ (from another thread, say) could free what they are taking.
+        with cython.critical_section(self):
+            if self.opcode is not None:
+                raise already_initialised_error(self)
+            self.opcode = opcode
+            self.payload = payload
+            self.fin = f
+            self.rsv1 = r1
+            self.rsv2 = r2
+            self.rsv3 = r3
 
     def _key(self):
         return (self.opcode, self.fin, self.rsv1, self.rsv2, self.rsv3, self.payload)
@@ -491,8 +500,12 @@ cdef class Message:
         # of the garbage collector, so it must never hold what could be part
         # of a reference cycle.
         data = PyUnicode_FromObject(data) if isinstance(data, str) else _as_bytes(data)
-        self.opcode = opcode
-        self.data = data
+        # Written once, as Frame's.
+        with cython.critical_section(self):
+            if self.opcode is not None:
+                raise already_initialised_error(self)
+            self.opcode = opcode
+            self.data = data
 
     def __eq__(self, other):
         if not isinstance(other, Message):
@@ -796,6 +809,7 @@ cdef class FrameEncoder:
         ``whole``: the payload as an exact ``bytes`` (p, n are its data), which
         the engine then takes as it is, or None (a copy is made)."""
         cdef bint first = op != 0
+        cdef object deflater
         with cython.critical_section(self):
             if not first and not self._compressing:
                 return None
@@ -803,9 +817,17 @@ cdef class FrameEncoder:
                 self._compressing = False
                 return None
             self._compressing = not final
+            deflater = self._deflater  # held: __init__ in another thread may replace it
+            if deflater is None:
+                self._compressing = False
+                return None
         if whole is None:
             whole = PyBytes_FromStringAndSize(<const char *>p, n)
-        return self._deflater.compress(whole, final)  # positional: a keyword costs more
+        packed = deflater.compress(whole, final)  # positional: a keyword costs more
+        if not PyBytes_CheckExact(packed):
+            # A zlib-like backend of the user's may hand back a bytearray.
+            packed = bytes(packed)
+        return packed
 
     cdef int _take_key(self, uint8_t *key) except -1:
         """Copy the next fresh key into key[0:4].
@@ -1389,9 +1411,13 @@ cdef class MessageDecoder(_Decoder):
     # into its final object, allocated at the announced size: bytes, or for
     # decoded text a one-byte-kind str, which is the message when every byte
     # is ASCII (else the text is decoded from it); fragments are gathered in
-    # the decoder's growing buffer.
-    cdef object _payload
-    cdef uint8_t *_payload_p
+    # the decoder's growing buffer.  One of the two fields holds it: typed as
+    # bytes and str, they are not visited by the garbage collector, so
+    # gc.get_referents(decoder) never hands out an object still being written
+    # (whose hash, once taken, would be stale).
+    cdef bytes _payload_bytes
+    cdef str _payload_text
+    cdef uint8_t *_payload_p      # their data; NULL when neither is held
     cdef uint64_t _high
     # For such a str, the shape of the text so far (code points, widest
     # class), measured a feed at a time while the bytes are in cache: the
@@ -1408,8 +1434,9 @@ cdef class MessageDecoder(_Decoder):
     # the decoding pass over the whole text at the end and half the fresh
     # memory.  A wider code point later ends the mode: the text so far is
     # written back as UTF-8 into the payload (it is Latin-1, so exactly the
-    # bytes that came), and decoding happens at the end as usual.
-    cdef object _ucs1
+    # bytes that came), and decoding happens at the end as usual.  (A str
+    # field: not visited by the garbage collector, as the payload's.)
+    cdef str _ucs1
     cdef uint8_t *_ucs1_p         # NULL outside the mode
     cdef Py_ssize_t _ucs1_len     # code points written
     cdef uint8_t _carry[4]        # the start of a code point cut by a block
@@ -1432,6 +1459,7 @@ cdef class MessageDecoder(_Decoder):
     # The zlib C engine fills one piece per message while it fits (_run_open),
     # made as big as _hint, a guess from the first frame's compressed size.
     cdef bint _open_pieces
+    cdef unsigned long _inflating  # the thread in _inflate; 0: none
     cdef Py_ssize_t _hint
     # A stack's queue (_set_queue), and during a _feed_queue: whether messages
     # still go to it (none went to the list yet) and the room it has left.
@@ -1484,7 +1512,8 @@ cdef class MessageDecoder(_Decoder):
         self._in_payload = False
         self._got = 0
         self._opcode = -1
-        self._payload = None
+        self._payload_bytes = None
+        self._payload_text = None
         wsf_utf8_stream_reset(&self._utf8)
         self._closed = False
         self._to_queue = False
@@ -1642,7 +1671,7 @@ cdef class MessageDecoder(_Decoder):
                                                   if h.length < (<uint64_t>1 << 40) else 0)
                     if (h.b0 & 0xC0) == 0x80 and h.length <= UPFRONT:
                         self._start_payload(h.opcode, <Py_ssize_t>h.length)
-                if h.opcode < 8 and self._payload is None and not self._compressed:
+                if h.opcode < 8 and self._payload_p == NULL and not self._compressed:
                     # A fragment: room for all of it at once (within the limit).
                     self._reserve(<Py_ssize_t>(h.length if h.length < UPFRONT else UPFRONT),
                                   self._max_message)
@@ -1694,11 +1723,11 @@ cdef class MessageDecoder(_Decoder):
 
     cdef int _start_payload(self, int opcode, Py_ssize_t n) except -1:
         if opcode == 1 and self._decode_text:
-            self._payload = PyUnicode_New(n, 127)
-            self._payload_p = <uint8_t *>PyUnicode_DATA(self._payload)
+            self._payload_text = <str>PyUnicode_New(n, 127)
+            self._payload_p = <uint8_t *>PyUnicode_DATA(self._payload_text)
         else:
-            self._payload = PyBytes_FromStringAndSize(NULL, n)
-            self._payload_p = <uint8_t *>PyBytes_AS_STRING(self._payload)
+            self._payload_bytes = PyBytes_FromStringAndSize(NULL, n)
+            self._payload_p = <uint8_t *>PyBytes_AS_STRING(self._payload_bytes)
         self._high = 0
         self._shape.length = 0
         self._shape.maxchar = 0x7F
@@ -1718,7 +1747,7 @@ cdef class MessageDecoder(_Decoder):
         cdef Py_ssize_t end = _complete_prefix(self._payload_p, got)
         cdef Py_ssize_t m = <Py_ssize_t>self._shape.length - (1 if end < got else 0)
         self._ucs1_tried = True
-        self._ucs1 = PyUnicode_New(<Py_ssize_t>self._h.length, 0xFF)
+        self._ucs1 = <str>PyUnicode_New(<Py_ssize_t>self._h.length, 0xFF)
         self._ucs1_p = <uint8_t *>PyUnicode_DATA(self._ucs1)
         wsf_utf8_to_ucs1(self._ucs1_p, <size_t>m, self._payload_p, <size_t>end, _level)
         self._ucs1_len = m
@@ -1810,7 +1839,7 @@ cdef class MessageDecoder(_Decoder):
             take -= n
         if self._h.opcode >= 8:
             dst = self._control + self._got
-        elif self._payload is not None:
+        elif self._payload_p != NULL:
             dst = self._payload_p + self._got
         else:
             self._reserve(take, self._max_message)
@@ -1819,7 +1848,7 @@ cdef class MessageDecoder(_Decoder):
         self._got += take
         if self._h.opcode >= 8:
             return 0
-        if self._payload is None:
+        if self._payload_p == NULL:
             self._buf_len += take
         if self._opcode == 1:
             self._check_text(dst, take)
@@ -1859,17 +1888,30 @@ cdef class MessageDecoder(_Decoder):
     cdef int _inflate(self, object chunk, bint last) except -1:
         """The next compressed bytes of the message to the inflater, its output
         to _inflated (and, from the zlib C engine, _inflated_view)."""
-        if self._open_pieces:
-            self._inflater._run_open(chunk, self._limit_obj(), last, self._inflated_view,
-                                     self._inflated, self._hint)
-        else:
-            self._inflater._run(chunk, self._limit_obj(), last, self._inflated)
+        self._inflating = PyThread_get_thread_ident()
+        try:
+            if self._open_pieces:
+                self._inflater._run_open(chunk, self._limit_obj(), last, self._inflated_view,
+                                         self._inflated, self._hint)
+            else:
+                self._inflater._run(chunk, self._limit_obj(), last, self._inflated)
+        finally:
+            self._inflating = 0
+        return 0
+
+    cdef int _sink_call(self) except -1:
+        """The two sinks below are methods only for the inflater to call back:
+        a call from anywhere else (another thread, or outside a feed) would
+        write the message's pieces under a feed, or with none."""
+        if self._inflating == 0 or self._inflating != PyThread_get_thread_ident():
+            raise RuntimeError("only the decoder's own inflater calls this, from a feed")
         return 0
 
     def _inflated_view(self, view):
         """``_run_open``'s check: inflated bytes still in the engine's piece."""
         cdef Py_buffer buf
         cdef Input inp
+        self._sink_call()
         if self._opcode != 1:
             return
         _get_input(view, &buf, &inp)
@@ -1881,11 +1923,15 @@ cdef class MessageDecoder(_Decoder):
     def _inflated(self, piece, Py_ssize_t told=0):
         """Sink of the inflater: the next inflated bytes of the message (of
         which the first ``told`` were checked already, by _inflated_view)."""
-        cdef list pieces = self._pieces
+        cdef list pieces
         cdef Py_ssize_t n
+        self._sink_call()
+        pieces = self._pieces
         if type(piece) is not bytes:  # a backend of another make
             piece = bytes(piece)
         n = PyBytes_GET_SIZE(piece)
+        if told < 0 or told > n:
+            raise ValueError(f"told={told} is outside the piece's {n} bytes")
         if self._opcode == 1:
             self._check_text(<const uint8_t *>PyBytes_AS_STRING(piece) + told, n - told)
         PyList_Append(pieces, piece)
@@ -1904,7 +1950,8 @@ cdef class MessageDecoder(_Decoder):
 
     cdef int _message_done(self, list out) except -1:
         cdef int opcode = self._opcode
-        cdef object data = self._payload
+        cdef object data = (self._payload_text if self._payload_text is not None
+                            else self._payload_bytes)
         cdef const char *p
         cdef Py_ssize_t n
         cdef bint inflated = self._compressed
@@ -1952,7 +1999,8 @@ cdef class MessageDecoder(_Decoder):
         self._compressed = False
         self._inflated_all = False
         self._wire = 0
-        self._payload = None
+        self._payload_bytes = None
+        self._payload_text = None
         self._payload_p = NULL
         self._end_ucs1()
         wsf_utf8_stream_reset(&self._utf8)

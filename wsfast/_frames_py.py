@@ -544,12 +544,13 @@ class Frame:
         rsv3: bool = False,
     ) -> None:
         op = index(opcode)
+        value = payload if type(payload) is bytes else byte_view(payload).tobytes()
+        bits = bool(fin), bool(rsv1), bool(rsv2), bool(rsv3)
+        if hasattr(self, "_opcode"):  # read-only: written once, as the compiled twin's
+            raise already_initialised_error(self)
         self._opcode = _OPCODES.get(op, op)
-        self._payload = payload if type(payload) is bytes else byte_view(payload).tobytes()
-        self._fin = bool(fin)
-        self._rsv1 = bool(rsv1)
-        self._rsv2 = bool(rsv2)
-        self._rsv3 = bool(rsv3)
+        self._payload = value
+        self._fin, self._rsv1, self._rsv2, self._rsv3 = bits
 
     opcode = property(lambda self: self._opcode, doc="The frame's opcode.")
     fin = property(lambda self: self._fin, doc="Whether this is a message's final frame.")
@@ -610,6 +611,8 @@ class Message:
             value = str.__str__(data)  # an exact copy of a subclass, without its __str__
         else:
             value = data if type(data) is bytes else byte_view(data).tobytes()
+        if hasattr(self, "_opcode"):  # read-only: written once, as the compiled twin's
+            raise already_initialised_error(self)
         self._opcode = _OPCODES.get(op, op)
         self._data = value
 

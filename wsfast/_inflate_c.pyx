@@ -178,20 +178,24 @@ cdef class Inflater:
         chosen = _get_backend("zlib" if backend is None else backend)
         if chosen.name != "zlib":
             raise ValueError(f"the compiled inflater runs on zlib only, not {chosen.name!r}")
-        if self._busy:
-            raise in_use_error(self)
-        self._backend = chosen
-        self._drop_open()
-        self._wbits = -bits
-        self._window = 1 << bits
-        self._reset = bool(no_context_takeover)
-        self._end_stream()
-        self._forget()
-        self._total = 0
-        self._input = 0
-        self._restarts = 0
-        self._ended = False
-        self._broken = None
+        cdef bint reset = bool(no_context_takeover)
+        # Under the lock: another thread's feed could otherwise pass its busy
+        # test while the stream and the window it inflates with are freed.
+        with cython.critical_section(self):
+            if self._busy:
+                raise in_use_error(self)
+            self._backend = chosen
+            self._drop_open()
+            self._wbits = -bits
+            self._window = 1 << bits
+            self._reset = reset
+            self._end_stream()
+            self._forget()
+            self._total = 0
+            self._input = 0
+            self._restarts = 0
+            self._ended = False
+            self._broken = None
 
     def __dealloc__(self):
         if self._zinit:
@@ -212,7 +216,8 @@ cdef class Inflater:
     @property
     def backend(self):
         """The backend in use."""
-        return self._backend
+        with cython.critical_section(self):  # __init__ may replace it meanwhile
+            return self._backend
 
     @property
     def window_bits(self):
@@ -246,8 +251,10 @@ cdef class Inflater:
         return self._run(b"", limit, True, None)
 
     def __repr__(self):
-        return (f"Inflater(window_bits={-self._wbits}, "
-                f"no_context_takeover={self._reset}, backend={self._backend.name!r})")
+        with cython.critical_section(self):
+            bits, reset, backend = -self._wbits, self._reset, self._backend
+        return (f"Inflater(window_bits={bits}, "
+                f"no_context_takeover={reset}, backend={backend.name!r})")
 
     def __reduce__(self):
         raise TypeError("cannot pickle an Inflater: it holds a zlib stream")
@@ -332,8 +339,15 @@ cdef class Inflater:
         if self._open == NULL or self._open_len == told:
             return 0
         self._open_told = self._open_len
-        check(PyMemoryView_FromMemory(_bytes_data(self._open) + told, self._open_len - told,
-                                      PyBUF_READ))
+        view = PyMemoryView_FromMemory(_bytes_data(self._open) + told, self._open_len - told,
+                                       PyBUF_READ)
+        try:
+            check(view)
+        finally:
+            # The view owns nothing and the piece may be resized or freed
+            # next: one that ``check`` kept must fail, not read freed memory.
+            # (A buffer exported from it keeps it alive: then a BufferError.)
+            view.release()
         return 0
 
     cdef Py_ssize_t _inflate_open(self, const uint8_t **chunk, Py_ssize_t *chunk_len,

@@ -53,7 +53,7 @@ def in_use_error(obj: object) -> RuntimeError:
 
 
 def already_initialised_error(obj: object) -> RuntimeError:
-    """The error for calling ``__init__`` again on a decoder."""
+    """The error for calling ``__init__`` again on a decoder, a Frame or a Message."""
     return RuntimeError(
         f"{type(obj).__name__} is already initialised: create a new one instead of "
         "calling __init__ again"
