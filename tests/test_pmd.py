@@ -1106,3 +1106,40 @@ def test_compiled_deflater_sizes(size: int) -> None:
             tail = b"" if not final else TAIL
             d = zlib.decompressobj(-15)
             assert d.decompress(out + tail) == data
+
+
+def test_engines_cannot_be_copied_or_pickled() -> None:
+    """A copy would share the zlib stream (and the lock that keeps calls one at
+    a time): refused by the pure engines as by the compiled ones."""
+    import copy
+    import pickle
+
+    engines: list[Any] = [Inflater(), Deflater()]
+    if _CompiledInflater is not None:
+        from wsfast._deflate_c import Deflater as _CompiledDeflater
+
+        engines += [_CompiledInflater(), _CompiledDeflater()]
+    for engine in engines:
+        for duplicate in (copy.copy, copy.deepcopy, pickle.dumps):
+            with pytest.raises(TypeError, match="pickle"):
+                duplicate(engine)
+
+
+def test_an_overlapping_call_is_refused(backend: str) -> None:
+    """A sink that calls back into its own inflater, or a deflater used by two
+    threads at once, would interleave one stream: RuntimeError, on every engine."""
+    inf = _CompiledInflater() if backend == COMPILED else Inflater(backend=backend)
+    body = zlib.compressobj(6, zlib.DEFLATED, -15)
+    payload = body.compress(b"x" * 5000) + body.flush(zlib.Z_SYNC_FLUSH)
+    calls: list[Any] = []
+
+    def reenter(piece: bytes) -> None:
+        with pytest.raises(RuntimeError, match="in use"):
+            inf.feed(b"", None, final=True)
+        with pytest.raises(RuntimeError, match="in use"):
+            inf.__init__()
+        calls.append(len(piece))
+
+    inf.feed_to(payload[:-4], None, reenter, final=True)
+    assert sum(calls) == 5000
+    assert inf.feed(payload[:-4], None, final=True) == b"x" * 5000  # unharmed

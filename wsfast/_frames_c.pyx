@@ -1415,8 +1415,8 @@ cdef class MessageDecoder(_Decoder):
     # bytes and str, they are not visited by the garbage collector, so
     # gc.get_referents(decoder) never hands out an object still being written
     # (whose hash, once taken, would be stale).
-    cdef bytes _payload_bytes
-    cdef str _payload_text
+    cdef bytes _direct_bytes
+    cdef str _direct_text
     cdef uint8_t *_payload_p      # their data; NULL when neither is held
     cdef uint64_t _high
     # For such a str, the shape of the text so far (code points, widest
@@ -1512,8 +1512,8 @@ cdef class MessageDecoder(_Decoder):
         self._in_payload = False
         self._got = 0
         self._opcode = -1
-        self._payload_bytes = None
-        self._payload_text = None
+        self._direct_bytes = None
+        self._direct_text = None
         wsf_utf8_stream_reset(&self._utf8)
         self._closed = False
         self._to_queue = False
@@ -1723,11 +1723,11 @@ cdef class MessageDecoder(_Decoder):
 
     cdef int _start_payload(self, int opcode, Py_ssize_t n) except -1:
         if opcode == 1 and self._decode_text:
-            self._payload_text = <str>PyUnicode_New(n, 127)
-            self._payload_p = <uint8_t *>PyUnicode_DATA(self._payload_text)
+            self._direct_text = <str>PyUnicode_New(n, 127)
+            self._payload_p = <uint8_t *>PyUnicode_DATA(self._direct_text)
         else:
-            self._payload_bytes = PyBytes_FromStringAndSize(NULL, n)
-            self._payload_p = <uint8_t *>PyBytes_AS_STRING(self._payload_bytes)
+            self._direct_bytes = PyBytes_FromStringAndSize(NULL, n)
+            self._payload_p = <uint8_t *>PyBytes_AS_STRING(self._direct_bytes)
         self._high = 0
         self._shape.length = 0
         self._shape.maxchar = 0x7F
@@ -1950,8 +1950,8 @@ cdef class MessageDecoder(_Decoder):
 
     cdef int _message_done(self, list out) except -1:
         cdef int opcode = self._opcode
-        cdef object data = (self._payload_text if self._payload_text is not None
-                            else self._payload_bytes)
+        cdef object data = (self._direct_text if self._direct_text is not None
+                            else self._direct_bytes)
         cdef const char *p
         cdef Py_ssize_t n
         cdef bint inflated = self._compressed
@@ -1999,8 +1999,8 @@ cdef class MessageDecoder(_Decoder):
         self._compressed = False
         self._inflated_all = False
         self._wire = 0
-        self._payload_bytes = None
-        self._payload_text = None
+        self._direct_bytes = None
+        self._direct_text = None
         self._payload_p = NULL
         self._end_ucs1()
         wsf_utf8_stream_reset(&self._utf8)

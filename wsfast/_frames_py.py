@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from ._buffers import Buffer
     from .deflate import PerMessageDeflate
 
+_object_new = object.__new__
+
 __all__ = [
     "parse_header",
     "encode_header",
@@ -479,7 +481,10 @@ class FrameEncoder:
                     return payload, False
                 first = True
             self._compressing = not fin
-            return deflater.compress(payload, final=fin), first
+        # Outside the encoder's lock, as the compiled twin: a call that overlaps
+        # another on the deflater raises RuntimeError there (one stream, one
+        # message at a time) instead of waiting.
+        return deflater.compress(payload, final=fin), first
 
     def text(self, data: str | Buffer, *, fin: bool = True) -> bytes:
         """A TEXT frame; a ``str`` is encoded as UTF-8.  A buffer must be valid
@@ -577,6 +582,26 @@ class Frame:
         name = _opcode_name(self._opcode)
         bits = "".join(f", {n}=True" for n in ("rsv1", "rsv2", "rsv3") if getattr(self, n))
         return f"Frame({name}, fin={self._fin}{bits}, payload=<{len(self._payload)} bytes>)"
+
+
+def _new_frame(
+    opcode: int, payload: bytes, fin: bool, rsv1: bool, rsv2: bool, rsv3: bool
+) -> Frame:
+    """A Frame of a decoder's making (exact bytes, a checked opcode), without
+    ``__init__`` and its checks, as the compiled twin makes them."""
+    frame = _object_new(Frame)
+    frame._opcode = _OPCODES.get(opcode, opcode)
+    frame._payload = payload
+    frame._fin, frame._rsv1, frame._rsv2, frame._rsv3 = fin, rsv1, rsv2, rsv3
+    return frame
+
+
+def _new_message(opcode: int, data: str | bytes) -> Message:
+    """A Message of a decoder's making (exact str or bytes), as _new_frame."""
+    message = _object_new(Message)
+    message._opcode = _OPCODES.get(opcode, opcode)
+    message._data = data
+    return message
 
 
 def _restore_frame(
@@ -816,7 +841,7 @@ class FrameDecoder(_Decoder):
     def _frame(hdr: FrameHeader, payload: bytearray | memoryview) -> Frame:
         key = hdr.mask_key
         data = _masked(payload, key) if key is not None else bytes(payload)
-        return Frame(hdr.opcode, data, fin=hdr.fin, rsv1=hdr.rsv1, rsv2=hdr.rsv2, rsv3=hdr.rsv3)
+        return _new_frame(hdr.opcode, data, hdr.fin, hdr.rsv1, hdr.rsv2, hdr.rsv3)
 
 
 # --- handing messages to a stack's queue ------------------------------------
@@ -1131,8 +1156,8 @@ class MessageDecoder(_Decoder):
             except UnicodeDecodeError:
                 raise InvalidDataError("text message is not valid UTF-8") from None
             if self._decode_text:
-                return Message(Opcode.TEXT, text)
-        return Message(hdr.opcode, data)
+                return _new_message(Opcode.TEXT, text)
+        return _new_message(hdr.opcode, data)
 
     def _whole_compressed(self, hdr: FrameHeader, payload: memoryview) -> Message:
         """The message of one unfragmented compressed frame whose payload (one
@@ -1181,7 +1206,7 @@ class MessageDecoder(_Decoder):
             # A CLOSE may interrupt a fragmented message: that message is dropped.
             self._closed = True
             self._reset_message()
-        return Message(hdr.opcode, payload)
+        return _new_message(hdr.opcode, payload)
 
     def _inflate(self, data: bytes | memoryview, final: bool) -> None:
         """Inflate compressed payload bytes into ``_inflated``, checking text as
@@ -1210,9 +1235,9 @@ class MessageDecoder(_Decoder):
                 raise InvalidDataError("text message ends inside a UTF-8 sequence")
             # Decoded straight from the buffer: no intermediate bytes copy.
             data: str | bytes = str(raw, "utf-8") if self._decode_text else bytes(raw)
-            message = Message(opcode, data)
+            message = _new_message(opcode, data)
         else:
-            message = Message(opcode, bytes(raw))
+            message = _new_message(opcode, bytes(raw))
         self._reset_message()
         return message
 

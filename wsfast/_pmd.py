@@ -638,6 +638,11 @@ class Inflater:
             f"no_context_takeover={self._reset}, backend={self._backend.name!r})"
         )
 
+    def __reduce__(self) -> Any:
+        # A copy would share the decompressor and the lock: refused, as the
+        # compiled twin's.
+        raise TypeError("cannot pickle an Inflater: it holds a zlib stream")
+
 
 class MessageBuffer:
     """A message's inflated output, gathered with little slack: a sink for
@@ -870,4 +875,7 @@ class Deflater:
             f"Deflater(window_bits={self._window_bits}, no_context_takeover={self._reset}, "
             f"level={self._level}, mem_level={self._mem_level}, backend={self._backend.name!r})"
         )
+
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle a Deflater: it holds a zlib stream")  # as Inflater
 
