@@ -749,6 +749,7 @@ def test_round_trip_header(twin):
                 assert h == FrameHeader(False, False, False, True, op, key is not None, n, key, len(wire))
 
 
+@pytest.mark.thread_unsafe  # tracemalloc measures the whole process, other threads too
 def test_frame_decoder_1mib_frame_in_tiny_feeds_stays_bounded(twin):
     """A 1 MiB frame fed 16 bytes at a time costs its payload, not an object per feed."""
     tracemalloc = pytest.importorskip("tracemalloc")  # not on PyPy

@@ -621,6 +621,7 @@ def test_masker_interface(twin: Any) -> None:
     assert {type(p) for p in pieces} == {type(expected)}
 
 
+@pytest.mark.thread_unsafe  # tracemalloc measures the whole process, other threads too
 def test_huge_frame_is_streamed_in_bounded_memory(twin: Any) -> None:
     """A frame announcing 1 TiB arrives in 64 KiB pieces: each piece comes out as
     it arrives (frame_finished=False) and nothing accumulates."""
@@ -646,6 +647,7 @@ def test_huge_frame_is_streamed_in_bounded_memory(twin: Any) -> None:
     assert peak < 1 << 20, f"peak {peak} bytes while streaming 16 MiB"
 
 
+@pytest.mark.thread_unsafe  # tracemalloc measures the whole process, other threads too
 def test_many_frames_in_one_read_are_decoded_a_slice_at_a_time(
     twin: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

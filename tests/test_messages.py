@@ -462,6 +462,7 @@ def _rss() -> int:
         return int(f.read().split()[1]) * mmap.PAGESIZE
 
 
+@pytest.mark.thread_unsafe  # tracemalloc measures the whole process, other threads too
 def test_tiny_fragment_flood_memory_is_bounded(twin):
     """1 MiB as 65,536 fragments of 16 bytes costs its payload, not an object per fragment.
 

@@ -481,6 +481,7 @@ BOMB_SPLITS = {
 }
 
 
+@pytest.mark.thread_unsafe  # tracemalloc measures the whole process, other threads too
 @pytest.mark.parametrize("step", list(BOMB_SPLITS.values()), ids=list(BOMB_SPLITS))
 def test_bomb_memory_peak(backend: str, bomb: bytes, step: int | None) -> None:
     # The decoder's way: each piece of output into the message's buffer (feed_to).
@@ -505,6 +506,7 @@ def test_bomb_memory_peak(backend: str, bomb: bytes, step: int | None) -> None:
         inf.feed(b"\x00")
 
 
+@pytest.mark.thread_unsafe  # tracemalloc measures the whole process, other threads too
 def test_bomb_random_splits(backend: str, bomb: bytes) -> None:
     rng = random.Random(1)
     cuts = sorted(rng.sample(range(1, len(bomb)), 300))
@@ -520,6 +522,7 @@ def test_bomb_random_splits(backend: str, bomb: bytes) -> None:
     assert _peak(run) < BOMB_LIMIT + MIB
 
 
+@pytest.mark.thread_unsafe  # tracemalloc measures the whole process, other threads too
 def test_bomb_with_feed(backend: str, bomb: bytes) -> None:
     # feed() joins each call's output: with calls that inflate to little each (or
     # pass the limit in one go), a caller keeping everything stays bounded too.
