@@ -448,20 +448,16 @@ def _compressed_messages(count: int) -> tuple[list[bytes], bytes]:
     and the client frames carrying them (RSV1, masked)."""
     import zlib
 
+    from vectors import frame
+
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
     texts = [(b"message %d " % i) * 400 for i in range(count)]
     wire = b""
     for t in texts:
         body = c.compress(t) + c.flush(zlib.Z_SYNC_FLUSH)
         assert body.endswith(b"\x00\x00\xff\xff")
-        wire += _client_frame_rsv1(body[:-4])
+        wire += frame(2, body[:-4], key=KEY, rsv1=True)
     return texts, wire
-
-
-def _client_frame_rsv1(payload: bytes) -> bytes:
-    from vectors import frame
-
-    return frame(2, payload, key=KEY, rsv1=True)
 
 
 def test_inflate_sinks_answer_only_the_decoders_own_inflater(twin):

@@ -811,16 +811,13 @@ cdef class FrameEncoder:
         cdef bint first = op != 0
         cdef object deflater
         with cython.critical_section(self):
-            if not first and not self._compressing:
+            deflater = self._deflater  # held: __init__ in another thread may replace it
+            if deflater is None or (not first and not self._compressing):
                 return None
             if first and n < self._threshold:
                 self._compressing = False
                 return None
             self._compressing = not final
-            deflater = self._deflater  # held: __init__ in another thread may replace it
-            if deflater is None:
-                self._compressing = False
-                return None
         if whole is None:
             whole = PyBytes_FromStringAndSize(<const char *>p, n)
         packed = deflater.compress(whole, final)  # positional: a keyword costs more

@@ -43,7 +43,9 @@ for this endpoint's no_context_takeover, one compressor reused with ``Z_FULL_FLU
 (which forgets the window) rather than a new one per message.
 
 Backends are picked by :func:`get_backend`; see :data:`PREFERENCE` for the measured
-order.  Neither class is thread-safe: one per connection, used by one task at a time.
+order.  Each class is for one connection, used by one task at a time: a call that
+overlaps another on the same object (another thread, a sink calling back) raises
+RuntimeError, as the compiled twin's do.
 """
 
 from __future__ import annotations
@@ -292,7 +294,7 @@ class Inflater:
         "_broken",
         "_lock",
     )
-    _lock: threading.Lock  # held by a call at work (_run, or __init__ via _exclusive)
+    _lock: threading.Lock  # held by a call at work: _run, or __init__ (_exclusive)
 
     def __init__(
         self,
@@ -304,27 +306,24 @@ class Inflater:
         bits = _window_bits(window_bits)
         chosen = get_backend(backend)
         with _exclusive(self):
-            self._setup(bits, chosen, no_context_takeover)
-
-    def _setup(self, bits: int, chosen: Backend, no_context_takeover: bool) -> None:
-        self._backend = chosen
-        self._wbits = -bits  # raw DEFLATE: no zlib header or trailer (section 7.2.1)
-        self._window = 1 << bits
-        self._reset = bool(no_context_takeover)
-        self._d: Any = None  # the backend's decompressor, made at first use
-        # The last ``_window`` bytes of output, to go on after BFINAL: appended to
-        # until full, then a ring whose oldest byte is at ``_ring_pos``, written
-        # through ``_ring_view`` (a bytearray slice assignment from bytes first
-        # copies the bytes into a temporary bytearray: 0.5 us a message).
-        self._ring = bytearray()
-        self._ring_view: memoryview | None = None
-        self._ring_pos = 0
-        self._total = 0  # bytes inflated for the current message
-        self._input = 0  # compressed bytes of the current message
-        self._restarts = 0
-        self._ended = False  # a BFINAL block ended the last decompressor's stream
-        self._error = self._backend.error
-        self._broken: tuple[type[Exception], str] | None = None
+            self._backend = chosen
+            self._wbits = -bits  # raw DEFLATE: no zlib header or trailer (section 7.2.1)
+            self._window = 1 << bits
+            self._reset = bool(no_context_takeover)
+            self._d: Any = None  # the backend's decompressor, made at first use
+            # The last ``_window`` bytes of output, to go on after BFINAL: appended to
+            # until full, then a ring whose oldest byte is at ``_ring_pos``, written
+            # through ``_ring_view`` (a bytearray slice assignment from bytes first
+            # copies the bytes into a temporary bytearray: 0.5 us a message).
+            self._ring = bytearray()
+            self._ring_view: memoryview | None = None
+            self._ring_pos = 0
+            self._total = 0  # bytes inflated for the current message
+            self._input = 0  # compressed bytes of the current message
+            self._restarts = 0
+            self._ended = False  # a BFINAL block ended the last decompressor's stream
+            self._error = self._backend.error
+            self._broken: tuple[type[Exception], str] | None = None
 
     @classmethod
     def for_endpoint(cls, params: Any, *, client: bool, **kwargs: Any) -> Inflater:
@@ -768,25 +767,22 @@ class Deflater:
             # connection with zlib, whose -9 streams fit (see below).
             chosen = get_backend("zlib")
         with _exclusive(self):
-            self._setup(bits, level, mem_level, chosen, no_context_takeover)
-
-    def _setup(self, bits: int, level: int, mem_level: int, chosen: Backend,
-               no_context_takeover: bool) -> None:
-        self._backend = chosen
-        self._window_bits = bits
-        # zlib (since 1.2.9) and zlib-ng refuse raw deflate with wbits 8.  At wbits 9
-        # their deflater never emits a match farther back than the window size minus
-        # MIN_LOOKAHEAD (262 bytes), i.e. 512 - 262 = 250, so every stream it writes
-        # also inflates with the 256-byte window (wbits -8) the peer agreed to.
-        self._wbits = -max(bits, 9)
-        self._level = level
-        self._mem_level = mem_level
-        self._reset = bool(no_context_takeover)
-        # Our no_context_takeover: Z_FULL_FLUSH ends each message and forgets the
-        # window, so the next one inflates from scratch; one compressor is reused
-        # instead of allocating ~260 KiB afresh every message.
-        self._end_flush = chosen.module.Z_FULL_FLUSH if self._reset else chosen.module.Z_SYNC_FLUSH
-        self._c: Any = None
+            self._backend = chosen
+            self._window_bits = bits
+            # zlib (since 1.2.9) and zlib-ng refuse raw deflate with wbits 8.  At wbits 9
+            # their deflater never emits a match farther back than the window size minus
+            # MIN_LOOKAHEAD (262 bytes), i.e. 512 - 262 = 250, so every stream it writes
+            # also inflates with the 256-byte window (wbits -8) the peer agreed to.
+            self._wbits = -max(bits, 9)
+            self._level = level
+            self._mem_level = mem_level
+            self._reset = bool(no_context_takeover)
+            # Our no_context_takeover: Z_FULL_FLUSH ends each message and forgets the
+            # window, so the next one inflates from scratch; one compressor is reused
+            # instead of allocating ~260 KiB afresh every message.
+            module = chosen.module
+            self._end_flush = module.Z_FULL_FLUSH if self._reset else module.Z_SYNC_FLUSH
+            self._c: Any = None
 
     @classmethod
     def for_endpoint(cls, params: Any, *, client: bool, **kwargs: Any) -> Deflater:
